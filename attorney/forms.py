@@ -1,0 +1,184 @@
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from authorities.models import Authority, Right
+
+
+def start_of(day: datetime.date) -> datetime.datetime:
+    """A start date means from the beginning of that day in Denmark, or from now if it is today."""
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return max(start, timezone.now()) if day == timezone.localdate() else start
+
+
+def end_of(day: datetime.date) -> datetime.datetime:
+    """An end date includes the whole of that day in Denmark."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59, 59)))
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class RightsChoiceField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Right.objects.select_related("service__authority").order_by("code"))
+        kwargs.setdefault("label", _("Rights"))
+        super().__init__(**kwargs)
+
+    def label_from_instance(self, obj: Right) -> str:
+        return obj.name
+
+
+class RightsTreeMixin(forms.Form):
+    """Rights chosen one by one, or all rights at an authority at once."""
+
+    rights = RightsChoiceField(required=False)
+    all_rights_at = forms.ModelMultipleChoiceField(
+        queryset=Authority.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("All rights at the authority"),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = set(cleaned.get("rights") or [])
+        for authority in cleaned.get("all_rights_at") or []:
+            chosen.update(Right.objects.filter(service__authority=authority))
+        if not chosen and "rights" not in self.errors:
+            self.add_error("rights", _("Choose at least one right."))
+        cleaned["chosen_rights"] = sorted(chosen, key=lambda r: r.code)
+        return cleaned
+
+    def rights_tree(self) -> list[dict]:
+        """Authorities → services → rights, for the template, with the current choices marked."""
+        selected = {str(v) for v in (self["rights"].value() or [])}
+        all_selected = {str(v) for v in (self["all_rights_at"].value() or [])}
+        tree: dict[int, dict] = {}
+        for right in self.fields["rights"].queryset:
+            authority = right.service.authority
+            node = tree.setdefault(
+                authority.pk,
+                {"authority": authority, "all": str(authority.pk) in all_selected, "services": {}},
+            )
+            service = node["services"].setdefault(right.service_id, {"service": right.service, "rights": []})
+            service["rights"].append({"right": right, "checked": str(right.pk) in selected})
+        return [
+            {**node, "services": list(node["services"].values())}
+            for node in sorted(tree.values(), key=lambda n: n["authority"].name)
+        ]
+
+
+class PeriodMixin(forms.Form):
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
+    valid_until = forms.DateField(
+        label=_("Valid until and including"),
+        widget=DateInput(),
+        help_text=_("A power of attorney always has an end date."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
+        if start and start < timezone.localdate():
+            self.add_error("valid_from", _("The start cannot be in the past."))
+        if start and end and end < start:
+            self.add_error("valid_until", _("The end must be after the start."))
+        if start and end and not self.errors:
+            cleaned["valid_from_at"] = start_of(start)
+            cleaned["valid_until_at"] = end_of(end)
+        return cleaned
+
+
+class GrantForm(RightsTreeMixin, PeriodMixin):
+    attorney_national_id = forms.CharField(
+        label=_("The attorney's CPR number"),
+        max_length=11,
+        help_text=_("10 digits, with or without a hyphen."),
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    attorney_name = forms.CharField(
+        label=_("The attorney's full name"),
+        max_length=200,
+        help_text=_("As it is registered with the CPR number."),
+    )
+
+    field_order = [
+        "attorney_national_id",
+        "attorney_name",
+        "rights",
+        "all_rights_at",
+        "valid_from",
+        "valid_until",
+    ]
+
+
+class ChangeForm(RightsTreeMixin, PeriodMixin):
+    pass
+
+
+class RenewForm(forms.Form):
+    valid_until = forms.DateField(label=_("New end date (valid until and including)"), widget=DateInput())
+
+    def clean_valid_until(self):
+        day = self.cleaned_data["valid_until"]
+        if day < timezone.localdate():
+            raise ValidationError(_("The end must be in the future."))
+        return day
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=1000, widget=forms.Textarea({"rows": 3})
+    )
+
+
+class RequestForm(RightsTreeMixin):
+    grantor_national_id = forms.CharField(
+        label=_("CPR number of the person you want to help"),
+        max_length=11,
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    grantor_name = forms.CharField(label=_("Their full name"), max_length=200)
+    valid_until = forms.DateField(label=_("Until and including"), widget=DateInput())
+    message = forms.CharField(
+        label=_("Message to them"), required=False, max_length=2000, widget=forms.Textarea({"rows": 4})
+    )
+
+    field_order = ["grantor_national_id", "grantor_name", "rights", "all_rights_at", "valid_until", "message"]
+
+    def clean_valid_until(self):
+        day = self.cleaned_data["valid_until"]
+        if day < timezone.localdate():
+            raise ValidationError(_("The end must be in the future."))
+        return day
+
+
+class AnswerRequestForm(forms.Form):
+    rights = RightsChoiceField(required=False, label=_("Rights you give"))
+    valid_until = forms.DateField(label=_("Valid until and including"), widget=DateInput())
+
+    def __init__(self, *args, attorney_request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rights"].queryset = attorney_request.rights.select_related(
+            "service__authority"
+        ).order_by("code")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("rights") and "rights" not in self.errors:
+            self.add_error("rights", _("Choose at least one right."))
+        return cleaned
+
+
+class ActForForm(forms.Form):
+    grantor = forms.IntegerField(widget=forms.HiddenInput)

@@ -1,0 +1,206 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from authorities.models import Right
+from portal.cpr import format_cpr
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Awaiting acceptance")
+    ACTIVE = "active", _("Active")
+    DECLINED = "declined", _("Declined")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+    RESIGNED = "resigned", _("Resigned")
+
+
+ENDED_STATUSES = (Status.REVOKED, Status.EXPIRED, Status.RESIGNED, Status.DECLINED)
+
+
+class Basis(models.TextChoices):
+    DIGITAL = "digital", _("Given digitally")
+    PAPER = "paper", _("Signed paper form")
+
+
+class PowerOfAttorney(models.Model):
+    """A citizen (grantor) lets another person (attorney) act for them with chosen rights and period.
+
+    While the attorney has no account yet, the invitation is held by their CPR number and name and
+    is attached to their account when they sign up.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    grantor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("grantor"),
+        on_delete=models.PROTECT,
+        related_name="powers_given",
+    )
+    attorney = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("attorney"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="powers_received",
+    )
+    invitee_national_id = models.CharField(_("attorney's CPR number"), max_length=10, blank=True)
+    invitee_name = models.CharField(_("attorney's name"), max_length=200, blank=True)
+    rights = models.ManyToManyField(Right, verbose_name=_("rights"), related_name="powers_of_attorney")
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    basis = models.CharField(_("basis"), max_length=16, choices=Basis.choices, default=Basis.DIGITAL)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    activated_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ended by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    end_reason = models.TextField(_("reason"), blank=True)
+    replaces = models.ForeignKey(
+        "self",
+        verbose_name=_("replaces"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+    )
+    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("power of attorney")
+        verbose_name_plural = _("powers of attorney")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_until__gt=F("valid_from")), name="poa_period_order"),
+            models.CheckConstraint(condition=~Q(attorney=F("grantor")), name="poa_not_self"),
+            models.CheckConstraint(
+                condition=Q(attorney__isnull=False) | ~Q(invitee_national_id=""),
+                name="poa_has_attorney_or_invitee",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "active"]) | Q(ended_at__isnull=False),
+                name="poa_ended_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(activated_at__isnull=False, attorney__isnull=False),
+                name="poa_active_has_attorney",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["grantor", "status"], name="poa_grantor_status"),
+            models.Index(fields=["attorney", "status"], name="poa_attorney_status"),
+            models.Index(fields=["status", "valid_until"], name="poa_status_valid_until"),
+            models.Index(fields=["invitee_national_id"], name="poa_invitee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grantor} → {self.attorney_name}"
+
+    @property
+    def attorney_name(self) -> str:
+        return self.attorney.name if self.attorney_id else self.invitee_name
+
+    @property
+    def attorney_national_id_display(self) -> str:
+        return format_cpr(self.attorney.national_id if self.attorney_id else self.invitee_national_id)
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status in ENDED_STATUSES
+
+    def is_in_period(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.valid_from <= at < self.valid_until
+
+    @property
+    def is_effective(self) -> bool:
+        """Active and inside its period right now: the attorney may act."""
+        return self.status == Status.ACTIVE and self.is_in_period()
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting answer")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class AttorneyRequest(models.Model):
+    """A relative asks a citizen to give them a power of attorney; the citizen answers."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="attorney_requests_made",
+    )
+    grantor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked"),
+        on_delete=models.PROTECT,
+        related_name="attorney_requests_received",
+    )
+    rights = models.ManyToManyField(Right, verbose_name=_("rights asked for"), related_name="+")
+    message = models.TextField(_("message"), blank=True, max_length=2000)
+    valid_until = models.DateTimeField(_("asked until"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    power_of_attorney = models.ForeignKey(
+        PowerOfAttorney,
+        verbose_name=_("resulting power of attorney"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("request for a power of attorney")
+        verbose_name_plural = _("requests for a power of attorney")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(requester=F("grantor")), name="attorney_request_not_self"),
+        ]
+        indexes = [models.Index(fields=["grantor", "status"], name="attorney_request_grantor")]
+
+    def __str__(self) -> str:
+        return f"{self.requester} → {self.grantor}"
+
+
+class RequesterBlock(models.Model):
+    """A citizen no longer wants requests from a particular person."""
+
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("blocked requester")
+        verbose_name_plural = _("blocked requesters")
+        constraints = [models.UniqueConstraint(fields=["citizen", "blocked"], name="requester_block_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.citizen} blocks {self.blocked}"

@@ -1,0 +1,434 @@
+import datetime
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from authorities.models import Right
+from portal.selectors import events_about
+
+from . import selectors, services
+from .forms import (
+    ActForForm,
+    AnswerRequestForm,
+    ChangeForm,
+    GrantForm,
+    ReasonForm,
+    RenewForm,
+    RequestForm,
+    end_of,
+)
+from .middleware import ACTING_FOR_SESSION_KEY
+from .models import AttorneyRequest, RequestStatus, Status
+
+DRAFT_SESSION_KEY = "power_of_attorney_draft"
+
+
+def _mandate_or_404(request: HttpRequest, mandate_id) -> "selectors.PowerOfAttorney":
+    # Someone else's mandate answers 404 so its existence does not leak.
+    mandate = selectors.visible_mandate(user=request.user, mandate_id=mandate_id)
+    if mandate is None:
+        raise Http404
+    return mandate
+
+
+def _apply_service_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    given = list(selectors.mandates_given(request.user).order_by("-created_at"))
+    received = list(selectors.mandates_received(request.user).order_by("-created_at"))
+    invitations = list(selectors.invitations_for(request.user))
+    by_status = lambda mandates: [  # noqa: E731
+        (label, [m for m in mandates if m.status == status])
+        for status, label in Status.choices
+        if any(m.status == status for m in mandates)
+    ]
+    return render(
+        request,
+        "attorney/overview.html",
+        {
+            "given_groups": by_status(given),
+            "received_groups": by_status([m for m in received if m.status != Status.PENDING]),
+            "invitations": invitations,
+            "open_requests": selectors.open_requests_to(request.user),
+            "my_requests": selectors.requests_made_by(request.user)[:20],
+        },
+    )
+
+
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    if not request.user.national_id:
+        messages.error(request, _("Your account has no CPR number, so you cannot give a power of attorney."))
+        return redirect("attorney:overview")
+    form = GrantForm(request.POST or None, initial={"valid_from": datetime.date.today()})
+    if request.method == "POST" and form.is_valid():
+        cleaned = form.cleaned_data
+        request.session[DRAFT_SESSION_KEY] = {
+            "attorney_national_id": cleaned["attorney_national_id"],
+            "attorney_name": cleaned["attorney_name"],
+            "rights": [right.pk for right in cleaned["chosen_rights"]],
+            "valid_from": cleaned["valid_from_at"].isoformat(),
+            "valid_until": cleaned["valid_until_at"].isoformat(),
+        }
+        return redirect("attorney:confirm")
+    return render(request, "attorney/create.html", {"form": form})
+
+
+def _draft(request: HttpRequest) -> dict | None:
+    draft = request.session.get(DRAFT_SESSION_KEY)
+    if not draft:
+        return None
+    rights = list(
+        Right.objects.filter(pk__in=draft["rights"]).select_related("service__authority").order_by("code")
+    )
+    return {
+        **draft,
+        "rights": rights,
+        "valid_from": datetime.datetime.fromisoformat(draft["valid_from"]),
+        "valid_until": datetime.datetime.fromisoformat(draft["valid_until"]),
+    }
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+def confirm(request: HttpRequest) -> HttpResponse:
+    """The summary in plain words; confirming is a legal act and asks for the password again."""
+    draft = _draft(request)
+    if draft is None:
+        return redirect("attorney:create")
+    if request.method == "POST":
+        try:
+            mandate = services.grant_power_of_attorney(
+                grantor=request.user,
+                attorney_national_id=draft["attorney_national_id"],
+                attorney_name=draft["attorney_name"],
+                rights=draft["rights"],
+                valid_from=draft["valid_from"],
+                valid_until=draft["valid_until"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect("attorney:create")
+        del request.session[DRAFT_SESSION_KEY]
+        messages.success(
+            request,
+            _("The power of attorney has been created. %(name)s must now accept it.")
+            % {"name": mandate.attorney_name},
+        )
+        return redirect("attorney:detail", mandate.pk)
+    return render(request, "attorney/confirm.html", {"draft": draft})
+
+
+@login_required
+def detail(request: HttpRequest, mandate_id) -> HttpResponse:
+    mandate = _mandate_or_404(request, mandate_id)
+    is_grantor = mandate.grantor_id == request.user.pk
+    return render(
+        request,
+        "attorney/detail.html",
+        {
+            "mandate": mandate,
+            "is_grantor": is_grantor,
+            "is_attorney": mandate.attorney_id == request.user.pk,
+            "history": events_about(target_type="powerofattorney", target_id=str(mandate.pk)),
+            "renew_form": RenewForm() if is_grantor and mandate.status == Status.ACTIVE else None,
+        },
+    )
+
+
+@login_required
+def invitation(request: HttpRequest, mandate_id) -> HttpResponse:
+    """An invitation addressed to the user's CPR number, before they have accepted it."""
+    mandate = selectors.invitations_for(request.user).filter(pk=mandate_id).first()
+    if mandate is None:
+        raise Http404
+    return render(request, "attorney/invitation.html", {"mandate": mandate})
+
+
+@login_required
+@require_POST
+def accept(request: HttpRequest, mandate_id) -> HttpResponse:
+    mandate = selectors.invitations_for(request.user).filter(pk=mandate_id).first()
+    if mandate is None:
+        raise Http404
+    try:
+        services.accept(power_of_attorney=mandate, attorney=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("attorney:overview")
+    messages.success(
+        request, _("You have accepted the power of attorney from %(name)s.") % {"name": mandate.grantor.name}
+    )
+    return redirect("attorney:detail", mandate.pk)
+
+
+@login_required
+@require_POST
+def decline(request: HttpRequest, mandate_id) -> HttpResponse:
+    mandate = selectors.invitations_for(request.user).filter(pk=mandate_id).first()
+    if mandate is None:
+        raise Http404
+    try:
+        services.decline(power_of_attorney=mandate, attorney=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("attorney:overview")
+    messages.success(request, _("You have declined the power of attorney."))
+    return redirect("attorney:overview")
+
+
+def _end_view(request: HttpRequest, mandate_id, *, role: str, template: str, action) -> HttpResponse:
+    mandate = _mandate_or_404(request, mandate_id)
+    party_id = mandate.grantor_id if role == "grantor" else mandate.attorney_id
+    if party_id != request.user.pk:
+        raise Http404
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(mandate, form.cleaned_data["reason"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("attorney:detail", mandate.pk)
+        return redirect("attorney:detail", mandate.pk)
+    return render(request, template, {"mandate": mandate, "form": form})
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+def revoke(request: HttpRequest, mandate_id) -> HttpResponse:
+    def do(mandate, reason):
+        services.revoke(power_of_attorney=mandate, by=request.user, reason=reason)
+        messages.success(request, _("The power of attorney has been revoked. It no longer works."))
+
+    return _end_view(request, mandate_id, role="grantor", template="attorney/revoke.html", action=do)
+
+
+@login_required
+def resign(request: HttpRequest, mandate_id) -> HttpResponse:
+    def do(mandate, reason):
+        services.resign(power_of_attorney=mandate, attorney=request.user, reason=reason)
+        if request.session.get(ACTING_FOR_SESSION_KEY) == mandate.grantor_id:
+            del request.session[ACTING_FOR_SESSION_KEY]
+        messages.success(request, _("You have resigned from the power of attorney."))
+
+    return _end_view(request, mandate_id, role="attorney", template="attorney/resign.html", action=do)
+
+
+@login_required
+@require_POST
+@reauthentication_required
+def renew(request: HttpRequest, mandate_id) -> HttpResponse:
+    mandate = _mandate_or_404(request, mandate_id)
+    if mandate.grantor_id != request.user.pk:
+        raise Http404
+    form = RenewForm(request.POST)
+    if form.is_valid():
+        try:
+            new = services.renew(
+                power_of_attorney=mandate,
+                by=request.user,
+                valid_until=end_of(form.cleaned_data["valid_until"]),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("attorney:detail", mandate.pk)
+        messages.success(request, _("The power of attorney has been renewed."))
+        return redirect("attorney:detail", new.pk)
+    for errors in form.errors.values():
+        for message in errors:
+            messages.error(request, message)
+    return redirect("attorney:detail", mandate.pk)
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+def change(request: HttpRequest, mandate_id) -> HttpResponse:
+    mandate = _mandate_or_404(request, mandate_id)
+    if mandate.grantor_id != request.user.pk or mandate.status not in (Status.ACTIVE, Status.PENDING):
+        raise Http404
+    initial = {
+        "rights": [right.pk for right in mandate.rights.all()],
+        "valid_from": datetime.date.today(),
+        "valid_until": mandate.valid_until.date(),
+    }
+    form = ChangeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.change(
+                power_of_attorney=mandate,
+                by=request.user,
+                rights=form.cleaned_data["chosen_rights"],
+                valid_from=form.cleaned_data["valid_from_at"],
+                valid_until=form.cleaned_data["valid_until_at"],
+            )
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The change has been sent to %(name)s. The old power of attorney applies until they accept."
+                )
+                % {"name": new.attorney_name},
+            )
+            return redirect("attorney:detail", new.pk)
+    return render(request, "attorney/change.html", {"form": form, "mandate": mandate})
+
+
+# --- Acting for someone ---------------------------------------------------------------------
+
+
+@login_required
+def act_for(request: HttpRequest) -> HttpResponse:
+    mandates = list(selectors.effective_mandates_for_attorney(request.user))
+    grantors = {}
+    for mandate in mandates:
+        entry = grantors.setdefault(mandate.grantor_id, {"grantor": mandate.grantor, "rights": {}})
+        for right in mandate.rights.all():
+            entry["rights"][right.pk] = right
+    if request.method == "POST":
+        form = ActForForm(request.POST)
+        if form.is_valid() and form.cleaned_data["grantor"] in grantors:
+            request.session[ACTING_FOR_SESSION_KEY] = form.cleaned_data["grantor"]
+            name = grantors[form.cleaned_data["grantor"]]["grantor"].name
+            messages.success(request, _("You are now acting for %(name)s.") % {"name": name})
+            return redirect("attorney:act_for")
+        messages.error(request, _("You cannot act for this person: there is no power of attorney in force."))
+        return redirect("attorney:act_for")
+    entries = [
+        {"grantor": e["grantor"], "rights": sorted(e["rights"].values(), key=lambda r: r.code)}
+        for e in grantors.values()
+    ]
+    return render(request, "attorney/act_for.html", {"entries": entries})
+
+
+@login_required
+@require_POST
+def stop_acting(request: HttpRequest) -> HttpResponse:
+    request.session.pop(ACTING_FOR_SESSION_KEY, None)
+    messages.info(request, _("You are no longer acting for another person."))
+    return redirect("attorney:act_for")
+
+
+@login_required
+def use_right(request: HttpRequest, right_code: str) -> HttpResponse:
+    """What the user may do with one right for the person they act for, or why not."""
+    right = Right.objects.select_related("service__authority").filter(code=right_code).first()
+    principal = request.acting_for
+    if right is None or principal is None:
+        raise Http404
+    decision = selectors.decide(actor=request.user, principal=principal, right=right)
+    permitted = decision.permitted and selectors.can_act_for(request.user, principal, right)
+    if permitted:
+        return render(request, "attorney/use_right.html", {"right": right, "principal": principal})
+    return not_covered(request, principal=principal, right=right, decision=decision)
+
+
+def not_covered(request: HttpRequest, *, principal, right: Right, decision) -> HttpResponse:
+    """Say in plain words why the attorney cannot do this, and offer to ask for the right."""
+    query = urlencode({"cpr": principal.national_id or "", "name": principal.name, "right": right.code})
+    return render(
+        request,
+        "attorney/not_covered.html",
+        {
+            "right": right,
+            "principal": principal,
+            "decision": decision,
+            "request_url": f"{reverse('attorney:request_create')}?{query}",
+        },
+        status=403,
+    )
+
+
+# --- Requests from a relative ---------------------------------------------------------------
+
+
+@login_required
+def request_create(request: HttpRequest) -> HttpResponse:
+    initial = {
+        "grantor_national_id": request.GET.get("cpr", "")[:11],
+        "grantor_name": request.GET.get("name", "")[:200],
+        "rights": list(Right.objects.filter(code=request.GET.get("right", "")).values_list("pk", flat=True)),
+    }
+    form = RequestForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_power_of_attorney(
+                requester=request.user,
+                grantor_national_id=form.cleaned_data["grantor_national_id"],
+                grantor_name=form.cleaned_data["grantor_name"],
+                rights=form.cleaned_data["chosen_rights"],
+                valid_until=end_of(form.cleaned_data["valid_until"]),
+                message=form.cleaned_data["message"],
+            )
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Your request has been sent."))
+            return redirect("attorney:overview")
+    return render(request, "attorney/request_create.html", {"form": form})
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+def request_answer(request: HttpRequest, request_id) -> HttpResponse:
+    attorney_request = (
+        AttorneyRequest.objects.filter(pk=request_id, grantor=request.user, status=RequestStatus.PENDING)
+        .select_related("requester")
+        .first()
+    )
+    if attorney_request is None:
+        raise Http404
+    initial = {
+        "rights": [right.pk for right in attorney_request.rights.all()],
+        "valid_until": attorney_request.valid_until.date(),
+    }
+    form = AnswerRequestForm(
+        request.POST if request.POST.get("decision") == "approve" else None,
+        attorney_request=attorney_request,
+        initial=initial,
+    )
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        try:
+            if decision == "reject":
+                services.reject_request(
+                    attorney_request=attorney_request,
+                    grantor=request.user,
+                    block=request.POST.get("block") == "on",
+                )
+                messages.success(request, _("You have rejected the request."))
+                return redirect("attorney:overview")
+            if decision == "approve" and form.is_valid():
+                mandate = services.approve_request(
+                    attorney_request=attorney_request,
+                    grantor=request.user,
+                    rights=form.cleaned_data["rights"],
+                    valid_until=end_of(form.cleaned_data["valid_until"]),
+                )
+                messages.success(
+                    request,
+                    _("You have given %(name)s a power of attorney.") % {"name": mandate.attorney_name},
+                )
+                return redirect("attorney:detail", mandate.pk)
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+    return render(
+        request, "attorney/request_answer.html", {"attorney_request": attorney_request, "form": form}
+    )

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuthoritiesConfig(AppConfig):
+    name = "authorities"
+    verbose_name = _("Authorities")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

@@ -1,0 +1,289 @@
+"""The demo world: three authorities with their rights, three citizens and one caseworker each.
+
+Used by ``manage.py seed_demo`` and listed in the README. Every function here is idempotent.
+"""
+
+import datetime
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
+from django.utils import timezone
+
+from attorney import services as attorney_services
+from attorney.models import PowerOfAttorney, Status
+from authorities.models import Authority, Right, Service
+from portal.models import User
+
+DEMO_PASSWORD = "Fuldmagt-demo-2026"  # noqa: S105 - documented demo login
+# Base32 TOTP secret shared by the demo caseworkers, so a newcomer can add it to an authenticator app
+# (or run ``manage.py demo_totp``) and log in to the admin.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
+
+CATALOGUE = [
+    {
+        "slug": "skat",
+        "cvr": "19552101",
+        "name_da": "Skattestyrelsen",
+        "name_en": "Danish Tax Agency",
+        "services": [
+            (
+                "digital-post",
+                "Digital Post",
+                "Digital Post",
+                [
+                    (
+                        "read_mail",
+                        "Læse post fra Skattestyrelsen",
+                        "Read letters from the Danish Tax Agency",
+                        "Se og læse breve fra Skattestyrelsen.",
+                        "See and read letters from the Danish Tax Agency.",
+                    ),
+                ],
+            ),
+            (
+                "aarsopgoerelse",
+                "Årsopgørelse",
+                "Annual tax statement",
+                [
+                    (
+                        "view_tax_assessment",
+                        "Se årsopgørelsen",
+                        "See the annual tax statement",
+                        "Se årsopgørelsen og tidligere år.",
+                        "See the annual tax statement and earlier years.",
+                    ),
+                    (
+                        "change_tax_return",
+                        "Rette oplysninger på årsopgørelsen",
+                        "Correct the annual tax statement",
+                        "Rette fradrag og indkomst på årsopgørelsen.",
+                        "Correct deductions and income on the statement.",
+                    ),
+                ],
+            ),
+            (
+                "forskudsopgoerelse",
+                "Forskudsopgørelse",
+                "Preliminary income assessment",
+                [
+                    (
+                        "change_preliminary_assessment",
+                        "Ændre forskudsopgørelsen",
+                        "Change the preliminary assessment",
+                        "",
+                        "",
+                    ),
+                ],
+            ),
+        ],
+    },
+    {
+        "slug": "udbetaling-danmark",
+        "cvr": "29980931",
+        "name_da": "Udbetaling Danmark",
+        "name_en": "Payments Denmark",
+        "services": [
+            (
+                "digital-post",
+                "Digital Post",
+                "Digital Post",
+                [
+                    (
+                        "read_mail",
+                        "Læse post fra Udbetaling Danmark",
+                        "Read letters from Payments Denmark",
+                        "Se og læse breve om pension og ydelser.",
+                        "See and read letters about pension and benefits.",
+                    ),
+                ],
+            ),
+            (
+                "folkepension",
+                "Folkepension",
+                "State pension",
+                [
+                    (
+                        "apply_pension_supplement",
+                        "Søge om pensionstillæg",
+                        "Apply for a pension supplement",
+                        "",
+                        "",
+                    ),
+                ],
+            ),
+            (
+                "boligstoette",
+                "Boligstøtte",
+                "Housing benefit",
+                [
+                    ("apply_housing_benefit", "Søge om boligstøtte", "Apply for housing benefit", "", ""),
+                ],
+            ),
+        ],
+    },
+    {
+        "slug": "kobenhavns-kommune",
+        "cvr": "64942212",
+        "name_da": "Københavns Kommune",
+        "name_en": "City of Copenhagen",
+        "services": [
+            (
+                "digital-post",
+                "Digital Post",
+                "Digital Post",
+                [
+                    (
+                        "read_mail",
+                        "Læse post fra Københavns Kommune",
+                        "Read letters from the City of Copenhagen",
+                        "",
+                        "",
+                    ),
+                ],
+            ),
+            (
+                "hjemmehjaelp",
+                "Hjemmehjælp",
+                "Home care",
+                [
+                    ("apply_home_care", "Søge om hjemmehjælp", "Apply for home care", "", ""),
+                ],
+            ),
+            (
+                "handicapparkering",
+                "Handicapparkering",
+                "Disabled parking",
+                [
+                    (
+                        "apply_disabled_parking",
+                        "Søge om handicapparkeringskort",
+                        "Apply for a disabled parking card",
+                        "",
+                        "",
+                    ),
+                ],
+            ),
+        ],
+    },
+]
+
+CITIZENS = [
+    ("karen@example.dk", "Karen Jensen", "0102451234"),
+    ("peter@example.dk", "Peter Jensen", "1503752345"),
+    ("ole@example.dk", "Ole Hansen", "2308603456"),
+]
+
+CASEWORKERS = [
+    ("sagsbehandler.skat@example.dk", "Sofie Skov", "skat"),
+    ("sagsbehandler.ud@example.dk", "Mads Udbye", "udbetaling-danmark"),
+    ("sagsbehandler.kk@example.dk", "Lise Kommune", "kobenhavns-kommune"),
+]
+
+# Someone Karen invites who has not signed up yet: the invitation waits for this CPR number.
+INVITEE = ("1203904567", "Anne Jensen")
+
+
+def seed_catalogue() -> None:
+    for spec in CATALOGUE:
+        authority, _ = Authority.objects.update_or_create(
+            slug=spec["slug"],
+            defaults={"cvr": spec["cvr"], "name_da": spec["name_da"], "name_en": spec["name_en"]},
+        )
+        for service_slug, service_da, service_en, rights in spec["services"]:
+            service, _ = Service.objects.update_or_create(
+                authority=authority,
+                slug=service_slug,
+                defaults={"name_da": service_da, "name_en": service_en},
+            )
+            for code, name_da, name_en, description_da, description_en in rights:
+                right, created = Right.objects.get_or_create(
+                    code=f"{authority.slug}.{code}",
+                    defaults={
+                        "service": service,
+                        "name_da": name_da,
+                        "name_en": name_en,
+                        "description_da": description_da,
+                        "description_en": description_en,
+                    },
+                )
+
+
+def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = False) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=email, password=DEMO_PASSWORD, name=name, national_id=national_id, is_staff=is_staff
+        )
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def seed_people() -> dict[str, User]:
+    people = {email: _user(email, name, cpr) for email, name, cpr in CITIZENS}
+    for email, name, _slug in CASEWORKERS:
+        caseworker = _user(email, name, None, is_staff=True)
+        if not Authenticator.objects.filter(user=caseworker, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(caseworker, DEMO_TOTP_SECRET)
+        people[email] = caseworker
+    return people
+
+
+def _rights(*codes: str) -> list[Right]:
+    return list(Right.objects.filter(code__in=codes))
+
+
+def seed_powers_of_attorney(people: dict[str, User]) -> None:
+    karen, peter = people["karen@example.dk"], people["peter@example.dk"]
+    now = timezone.now()
+    main_rights = _rights("skat.read_mail", "skat.view_tax_assessment", "udbetaling-danmark.read_mail")
+    if not PowerOfAttorney.objects.filter(grantor=karen, attorney=peter, status=Status.ACTIVE).exists():
+        mandate = attorney_services.grant_power_of_attorney(
+            grantor=karen,
+            attorney_national_id=peter.national_id,
+            attorney_name=peter.name,
+            rights=main_rights,
+            valid_from=now,
+            valid_until=now + datetime.timedelta(days=365 * 2),
+        )
+        attorney_services.accept(power_of_attorney=mandate, attorney=peter)
+
+    if not PowerOfAttorney.objects.filter(grantor=karen, invitee_national_id=INVITEE[0]).exists():
+        attorney_services.grant_power_of_attorney(
+            grantor=karen,
+            attorney_national_id=INVITEE[0],
+            attorney_name=INVITEE[1],
+            rights=_rights("kobenhavns-kommune.read_mail"),
+            valid_from=now,
+            valid_until=now + datetime.timedelta(days=365),
+        )
+
+    if not PowerOfAttorney.objects.filter(grantor=karen, status=Status.EXPIRED).exists():
+        with transaction.atomic():
+            old = attorney_services.grant_power_of_attorney(
+                grantor=karen,
+                attorney_national_id=peter.national_id,
+                attorney_name=peter.name,
+                rights=_rights("kobenhavns-kommune.apply_home_care"),
+                valid_from=now,
+                valid_until=now + datetime.timedelta(days=1),
+            )
+            attorney_services.accept(power_of_attorney=old, attorney=peter)
+            # Demo history only: move the period into the past, then let the normal expiry end it.
+            past_from, past_until = now - datetime.timedelta(days=400), now - datetime.timedelta(days=35)
+            PowerOfAttorney.objects.filter(pk=old.pk).update(
+                valid_from=past_from, valid_until=past_until, activated_at=past_from
+            )
+            old.permission_rows.all().delete()
+            attorney_services.expire_due(now=now)
+
+
+def seed_demo() -> dict[str, User]:
+    with transaction.atomic():
+        seed_catalogue()
+        people = seed_people()
+        seed_powers_of_attorney(people)
+    return people

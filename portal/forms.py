@@ -1,0 +1,47 @@
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .cpr import normalize_cpr
+from .models import Language, User
+
+
+class SignupForm(AllauthSignupForm):
+    """Allauth's sign-up with the person's name, CPR number and language."""
+
+    name = forms.CharField(
+        label=_("Full name"), max_length=200, widget=forms.TextInput({"autocomplete": "name"})
+    )
+    national_id = forms.CharField(
+        label=_("CPR number"),
+        max_length=11,
+        help_text=_("10 digits, with or without a hyphen: DDMMYY-SSSS."),
+        widget=forms.TextInput({"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    preferred_language = forms.ChoiceField(
+        label=_("Language"), choices=Language.choices, initial=Language.DANISH
+    )
+
+    field_order = ["name", "national_id", "email", "password1", "password2", "preferred_language"]
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise ValidationError(_("Enter your full name."))
+        return name
+
+    def clean_national_id(self) -> str:
+        cpr = normalize_cpr(self.cleaned_data["national_id"])
+        if User.objects.filter(national_id=cpr).exists():
+            raise ValidationError(
+                _("An account with this CPR number already exists. Log in, or reset your password."),
+                code="cpr_taken",
+            )
+        return cpr
+
+    def custom_signup(self, request, user) -> None:
+        user.name = self.cleaned_data["name"]
+        user.national_id = self.cleaned_data["national_id"]
+        user.preferred_language = self.cleaned_data["preferred_language"]
+        user.save(update_fields=["name", "national_id", "preferred_language"])

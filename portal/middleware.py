@@ -1,0 +1,72 @@
+import uuid
+
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .audit import current_request_id
+
+
+class RequestIdMiddleware:
+    """Give each request an id (or keep the load balancer's) so audit events can be traced to it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        request.request_id = request_id
+        token = current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class PreferredLanguageMiddleware:
+    """Use the language saved on the account when the browser has not picked one with the switch."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+            and user.preferred_language
+        ):
+            translation.activate(user.preferred_language)
+            request.LANGUAGE_CODE = user.preferred_language
+        return self.get_response(request)
+
+
+class StaffMFAMiddleware:
+    """Staff cannot open the admin until they have two-factor authentication set up."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        admin_prefix = reverse("admin:index")
+        if (
+            request.path.startswith(admin_prefix)
+            and user is not None
+            and user.is_authenticated
+            and user.is_staff
+            and not is_mfa_enabled(user)
+        ):
+            messages.warning(
+                request,
+                _("Staff accounts must use two-factor authentication. Set it up to open the admin."),
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)

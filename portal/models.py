@@ -1,0 +1,171 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .cpr import format_cpr, validate_cpr
+
+
+class Language(models.TextChoices):
+    DANISH = "da", "Dansk"
+    ENGLISH = "en", "English"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in: a citizen, a relative acting for one, or a caseworker."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    name = models.CharField(_("full name"), max_length=200)
+    # Service-desk accounts may exist without a CPR; every citizen has one.
+    national_id = models.CharField(
+        _("CPR number"), max_length=10, unique=True, null=True, blank=True, validators=[validate_cpr]
+    )
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=2, choices=Language.choices, default=Language.DANISH
+    )
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(national_id__isnull=True) | models.Q(national_id__regex=r"^[0-9]{10}$"),
+                name="user_national_id_ten_digits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else self.email
+
+    @property
+    def national_id_display(self) -> str:
+        return format_cpr(self.national_id or "")
+
+
+class AuditEvent(models.Model):
+    """One thing that happened, append-only and hash-chained to the event before it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    principal = models.ForeignKey(
+        User,
+        verbose_name=_("on behalf of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    authority = models.ForeignKey(
+        "authorities.Authority",
+        verbose_name=_("authority"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=64, blank=True)
+    target_id = models.CharField(_("target"), max_length=64, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["principal", "-created_at"], name="audit_principal_time"),
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def on_behalf(self) -> bool:
+        """True when someone acted for another person."""
+        return bool(self.principal_id and self.actor_id and self.principal_id != self.actor_id)
+
+
+class Notice(models.Model):
+    """A message shown in the portal, so a person without email still learns what happened."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notices")
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notice_recipient_unread")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class OutboundEmail(models.Model):
+    """An email to send once. The idempotency key makes a retried or duplicated task a no-op."""
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
+        indexes = [models.Index(fields=["sent_at"], name="outbound_email_unsent")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.subject}"

@@ -1,0 +1,29 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from . import views
+
+# The admin logs in through allauth, so caseworkers get the same MFA and rate limits as everyone.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Fuldmagt – sagsbehandling"
+admin.site.site_title = "Fuldmagt"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("tilgaengelighed/", views.accessibility_statement, name="accessibility"),
+    path("sprog/", views.switch_language, name="switch_language"),
+    path("konto/oversigt/", views.account_settings, name="account_settings"),
+    path("beskeder/", views.notices, name="notices"),
+    path("konto/", include("allauth.urls")),
+    path("accounts/", RedirectView.as_view(url="/konto/", permanent=False)),
+    path("fuldmagter/", include("attorney.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

@@ -1,0 +1,40 @@
+from allauth.mfa.utils import is_mfa_enabled
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from . import selectors, services
+from .models import Language
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html")
+
+
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/accessibility.html")
+
+
+@require_POST
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also remembers the choice on the person's account."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in Language.values:
+        request.user.preferred_language = language
+        request.user.save(update_fields=["preferred_language"])
+    return set_language(request)
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/account.html", {"mfa_enabled": is_mfa_enabled(request.user)})
+
+
+@login_required
+def notices(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.notices_for(request.user), 25).get_page(request.GET.get("side"))
+    services.mark_notices_read(recipient=request.user, notice_ids=[n.pk for n in page])
+    return render(request, "portal/notices.html", {"page": page})

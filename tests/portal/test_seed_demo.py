@@ -1,0 +1,36 @@
+import pytest
+from django.core.management import call_command
+
+from attorney.models import PowerOfAttorney, Status
+from attorney.selectors import can_act_for
+from authorities.models import Authority, Right
+from portal.models import User
+
+
+@pytest.mark.django_db
+def test_seed_demo_can_run_twice_without_duplicating_anything():
+    call_command("seed_demo")
+    counts = (User.objects.count(), Right.objects.count(), PowerOfAttorney.objects.count())
+    call_command("seed_demo")
+    assert (User.objects.count(), Right.objects.count(), PowerOfAttorney.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_documented_world():
+    call_command("seed_demo")
+    assert set(Authority.objects.values_list("slug", flat=True)) == {
+        "skat",
+        "udbetaling-danmark",
+        "kobenhavns-kommune",
+    }
+    for slug in ("skat", "udbetaling-danmark", "kobenhavns-kommune"):
+        assert Right.objects.filter(code=f"{slug}.read_mail").exists()
+    karen = User.objects.get(national_id="0102451234")
+    peter = User.objects.get(national_id="1503752345")
+    ole = User.objects.get(national_id="2308603456")
+    assert can_act_for(peter, karen, Right.objects.get(code="skat.read_mail"))
+    assert can_act_for(peter, karen, Right.objects.get(code="udbetaling-danmark.read_mail"))
+    assert not can_act_for(ole, karen, Right.objects.get(code="skat.read_mail"))
+    statuses = set(PowerOfAttorney.objects.filter(grantor=karen).values_list("status", flat=True))
+    assert {Status.ACTIVE, Status.PENDING, Status.EXPIRED} <= statuses
+    assert User.objects.filter(is_staff=True).count() == 3
