@@ -96,3 +96,13 @@ def login():
         return client
 
     return _login
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Tests run inside a transaction that never commits; this runs the on-commit work (emails) anyway."""
+
+    def _run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return _run
