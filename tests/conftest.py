@@ -88,11 +88,16 @@ def active_mandate(karen, peter, read_mail, tax_statement):
 
 @pytest.fixture
 def login():
-    """Log a person in through allauth's real login form, so reauthentication sees a fresh login."""
+    """Log a person in through allauth's real login form, then confirm the password once more, as a
+    person does before a legal act (allauth counts only an explicit reauthentication for that)."""
 
-    def _login(client, user):
+    def _login(client, user, *, reauthenticate=True):
+        client.logout()
         response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
         assert response.status_code == 302, response.content[:500]
+        if reauthenticate:
+            response = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+            assert response.status_code == 302, response.content[:500]
         return client
 
     return _login

@@ -374,10 +374,9 @@ def test_expiry_reminder_is_sent_once_to_both_parties(karen, peter, read_mail, t
 def test_work_in_a_transaction_that_rolls_back_sends_nothing(karen, peter, read_mail, run_on_commit):
     from django.db import transaction
 
-    with run_on_commit(), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            grant(karen, peter, [read_mail])
-            raise RuntimeError("rolled back")
+    with run_on_commit(), pytest.raises(RuntimeError), transaction.atomic():
+        grant(karen, peter, [read_mail])
+        raise RuntimeError("rolled back")
     assert not mail.outbox
     assert not PowerOfAttorney.objects.exists()
 
