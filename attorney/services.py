@@ -87,7 +87,7 @@ def _validate_rights(rights: Iterable[Right]) -> list[Right]:
 
 def _lock(mandate: PowerOfAttorney) -> PowerOfAttorney:
     return (
-        PowerOfAttorney.objects.select_for_update().select_related("grantor", "attorney").get(pk=mandate.pk)
+        PowerOfAttorney.objects.select_for_update(of=("self",)).select_related("grantor", "attorney").get(pk=mandate.pk)
     )
 
 
@@ -250,7 +250,7 @@ def grant_power_of_attorney(
 
     with transaction.atomic():
         # Serialise grants by the same grantor so two identical submissions cannot both pass.
-        User.objects.select_for_update().filter(pk=grantor.pk).first()
+        User.objects.select_for_update(of=("self",)).filter(pk=grantor.pk).first()
         attorney = User.objects.filter(national_id=cpr).first()
         if attorney is not None and not names_match(name, attorney.name):
             raise ValidationError(
@@ -352,7 +352,7 @@ def expire_due(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
-            PowerOfAttorney.objects.select_for_update()
+            PowerOfAttorney.objects.select_for_update(of=("self",))
             .filter(status__in=[Status.PENDING, Status.ACTIVE], valid_until__lte=now)
             .select_related("grantor", "attorney")
         )
@@ -375,7 +375,7 @@ def send_expiry_reminders(*, now: datetime.datetime | None = None) -> int:
     horizon = now + datetime.timedelta(days=settings.POWER_OF_ATTORNEY_REMINDER_DAYS)
     with transaction.atomic():
         due = list(
-            PowerOfAttorney.objects.select_for_update()
+            PowerOfAttorney.objects.select_for_update(of=("self",))
             .filter(
                 status=Status.ACTIVE,
                 reminder_sent_at__isnull=True,
@@ -484,7 +484,7 @@ def request_power_of_attorney(
     rights = _validate_rights(rights)
     _validate_period(timezone.now(), valid_until)
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=requester.pk).first()
+        User.objects.select_for_update(of=("self",)).filter(pk=requester.pk).first()
         grantor = User.objects.filter(national_id=cpr).first()
         if grantor is None or not names_match(grantor_name, grantor.name):
             raise ValidationError(
@@ -535,7 +535,7 @@ def request_power_of_attorney(
 
 def _lock_open_request(attorney_request: AttorneyRequest, grantor: User) -> AttorneyRequest:
     locked = (
-        AttorneyRequest.objects.select_for_update().select_related("requester").get(pk=attorney_request.pk)
+        AttorneyRequest.objects.select_for_update(of=("self",)).select_related("requester").get(pk=attorney_request.pk)
     )
     if locked.grantor_id != grantor.pk:
         raise TransitionNotAllowed(_("This request is not addressed to you."))
