@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Authority, Right, Service
+from .models import ApplicationForm, Authority, Right, Service
 
 
 class ServiceInline(admin.TabularInline):
@@ -22,12 +22,18 @@ class AuthorityAdmin(admin.ModelAdmin):
     inlines = [ServiceInline]
 
 
+class ApplicationFormInline(admin.StackedInline):
+    model = ApplicationForm
+    fk_name = "service"
+    extra = 0
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
     list_display = ["name_da", "authority", "slug"]
     list_filter = ["authority"]
     search_fields = ["name_da", "name_en"]
-    inlines = [RightInline]
+    inlines = [RightInline, ApplicationFormInline]
 
 
 @admin.register(Right)

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.core.files.storage import storages
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -226,3 +227,146 @@ class CitizenFileUserObjectPermission(UserObjectPermissionBase):
 
 class CitizenFileGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(CitizenFile, on_delete=models.CASCADE)
+
+
+# --- Records on a citizen's file -------------------------------------------------------------
+
+
+def private_storage():
+    """Uploaded documents are never served from a public URL, only through permission-checked views."""
+    return storages["private"]
+
+
+def letter_attachment_path(instance: "Letter", filename: str) -> str:
+    return f"letters/{instance.pk}.pdf"
+
+
+def application_attachment_path(instance: "Application", filename: str) -> str:
+    return f"applications/{instance.pk}.pdf"
+
+
+class Letter(models.Model):
+    """A letter (digital post) from an authority to a citizen, kept on the citizen's file there."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    citizen_file = models.ForeignKey(
+        CitizenFile, verbose_name=_("citizen file"), on_delete=models.PROTECT, related_name="letters"
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"))
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    attachment = models.FileField(
+        _("attachment (PDF)"), storage=private_storage, upload_to=letter_attachment_path, blank=True
+    )
+    attachment_name = models.CharField(_("attachment name"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["citizen_file", "-sent_at"], name="letter_file_sent")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class LetterRead(models.Model):
+    """Who has opened a letter, and for whom: a letter read by an attorney is read by them for the citizen."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="reads")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on_behalf_of = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("letter read")
+        verbose_name_plural = _("letters read")
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "reader"], name="letter_read_once_per_reader")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter} read by {self.reader}"
+
+
+class ApplicationValueKind(models.TextChoices):
+    AMOUNT = "amount", _("Amount in kroner")
+    DATE = "date", _("Date")
+
+
+class ApplicationForm(TranslatedNameMixin, models.Model):
+    """How a service takes applications: the right needed to apply and the typed field it asks for."""
+
+    service = models.OneToOneField(
+        Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="application_form"
+    )
+    right = models.ForeignKey(
+        Right, verbose_name=_("right needed to apply"), on_delete=models.PROTECT, related_name="+"
+    )
+    value_kind = models.CharField(_("typed field"), max_length=10, choices=ApplicationValueKind.choices)
+    value_label_da = models.CharField(_("field label (Danish)"), max_length=200)
+    value_label_en = models.CharField(_("field label (English)"), max_length=200)
+    amount_min = models.DecimalField(_("lowest amount"), max_digits=12, decimal_places=2, default=0)
+    amount_max = models.DecimalField(_("highest amount"), max_digits=12, decimal_places=2, default=1_000_000)
+
+    class Meta:
+        verbose_name = _("application form")
+        verbose_name_plural = _("application forms")
+
+    def __str__(self) -> str:
+        return str(self.service)
+
+    @property
+    def value_label(self) -> str:
+        return self._translated("value_label")
+
+
+class ApplicationStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Application(models.Model):
+    """An application to a service, by the citizen or by an attorney for them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="+"
+    )
+    citizen_file = models.ForeignKey(
+        CitizenFile, verbose_name=_("citizen file"), on_delete=models.PROTECT, related_name="applications"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("on behalf of"), on_delete=models.PROTECT, related_name="+"
+    )
+    description = models.TextField(_("description"), max_length=5000)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    date_value = models.DateField(_("date"), null=True, blank=True)
+    attachment = models.FileField(
+        _("attachment (PDF)"), storage=private_storage, upload_to=application_attachment_path, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED
+    )
+    decision_text = models.TextField(_("decision"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gte=0),
+                name="application_amount_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} – {self.get_status_display()}"

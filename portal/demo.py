@@ -8,12 +8,23 @@ import datetime
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from attorney import services as attorney_services
 from attorney.models import PowerOfAttorney, Status
-from authorities.models import Authority, Right, Service
+from authorities import services as authority_services
+from authorities.models import (
+    Application,
+    ApplicationForm,
+    ApplicationStatus,
+    ApplicationValueKind,
+    Authority,
+    Letter,
+    Right,
+    Service,
+)
 from portal.models import User
 
 DEMO_PASSWORD = "Fuldmagt-demo-2026"  # noqa: S105 - documented demo login
@@ -281,9 +292,133 @@ def seed_powers_of_attorney(people: dict[str, User]) -> None:
             attorney_services.expire_due(now=now)
 
 
+APPLICATION_FORMS = [
+    (
+        "skat",
+        "aarsopgoerelse",
+        "skat.change_tax_return",
+        ApplicationValueKind.AMOUNT,
+        "Beløb der skal rettes (kr.)",
+        "Amount to correct (DKK)",
+    ),
+    (
+        "udbetaling-danmark",
+        "folkepension",
+        "udbetaling-danmark.apply_pension_supplement",
+        ApplicationValueKind.AMOUNT,
+        "Ansøgt tillæg pr. måned (kr.)",
+        "Supplement applied for per month (DKK)",
+    ),
+    (
+        "udbetaling-danmark",
+        "boligstoette",
+        "udbetaling-danmark.apply_housing_benefit",
+        ApplicationValueKind.AMOUNT,
+        "Husleje pr. måned (kr.)",
+        "Rent per month (DKK)",
+    ),
+    (
+        "kobenhavns-kommune",
+        "hjemmehjaelp",
+        "kobenhavns-kommune.apply_home_care",
+        ApplicationValueKind.DATE,
+        "Ønsket startdato",
+        "Wanted start date",
+    ),
+    (
+        "kobenhavns-kommune",
+        "handicapparkering",
+        "kobenhavns-kommune.apply_disabled_parking",
+        ApplicationValueKind.DATE,
+        "Kortet skal gælde fra",
+        "The card should apply from",
+    ),
+]
+
+LETTERS = [
+    (
+        "skat",
+        "Din årsopgørelse for 2025 er klar",
+        "Kære Karen Jensen\n\nDin årsopgørelse for 2025 er nu klar. "
+        "Du skal betale 1.250 kr. i restskat.\n\nVenlig hilsen\nSkattestyrelsen",
+        True,
+    ),
+    (
+        "skat",
+        "Forskudsopgørelse 2027",
+        "Kære Karen Jensen\n\nDin forskudsopgørelse for 2027 er dannet. "
+        "Tjek at oplysningerne er rigtige.\n\nVenlig hilsen\nSkattestyrelsen",
+        False,
+    ),
+    (
+        "udbetaling-danmark",
+        "Din folkepension fra 1. januar",
+        "Kære Karen Jensen\n\nVi har reguleret din "
+        "folkepension fra 1. januar.\n\nVenlig hilsen\nUdbetaling Danmark",
+        False,
+    ),
+    (
+        "kobenhavns-kommune",
+        "Besøg fra hjemmeplejen",
+        "Kære Karen Jensen\n\nHjemmeplejen kommer på besøg "
+        "tirsdag kl. 10.\n\nVenlig hilsen\nKøbenhavns Kommune",
+        False,
+    ),
+]
+
+# A tiny valid PDF, so the demo letter has an attachment to download.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def seed_application_forms() -> None:
+    for authority_slug, service_slug, right_code, kind, label_da, label_en in APPLICATION_FORMS:
+        ApplicationForm.objects.update_or_create(
+            service=Service.objects.get(authority__slug=authority_slug, slug=service_slug),
+            defaults={
+                "right": Right.objects.get(code=right_code),
+                "value_kind": kind,
+                "value_label_da": label_da,
+                "value_label_en": label_en,
+            },
+        )
+
+
+def seed_letters_and_applications(people: dict[str, User]) -> None:
+    karen = people["karen@example.dk"]
+    for slug, subject, body, with_attachment in LETTERS:
+        if Letter.objects.filter(citizen_file__citizen=karen, subject=subject).exists():
+            continue
+        authority_services.send_letter(
+            authority=Authority.objects.get(slug=slug),
+            citizen=karen,
+            subject=subject,
+            body=body,
+            attachment=ContentFile(DEMO_PDF, name="aarsopgoerelse-2025.pdf") if with_attachment else None,
+        )
+    pension = Service.objects.get(authority__slug="udbetaling-danmark", slug="folkepension")
+    if not Application.objects.filter(on_behalf_of=karen, service=pension).exists():
+        application = authority_services.submit_application(
+            actor=karen,
+            principal=karen,
+            service=pension,
+            description="Jeg søger om helbredstillæg til medicin.",
+            amount=800,
+        )
+        authority_services.decide_application(
+            application=application,
+            by=people["sagsbehandler.ud@example.dk"],
+            status=ApplicationStatus.IN_REVIEW,
+        )
+
+
 def seed_demo() -> dict[str, User]:
     with transaction.atomic():
         seed_catalogue()
+        seed_application_forms()
         people = seed_people()
         seed_powers_of_attorney(people)
+        seed_letters_and_applications(people)
     return people

@@ -20,6 +20,7 @@ urlpatterns = [
     path("konto/", include("allauth.urls")),
     path("accounts/", RedirectView.as_view(url="/konto/", permanent=False)),
     path("fuldmagter/", include("attorney.urls")),
+    path("", include("authorities.urls")),
     path("admin/", admin.site.urls),
 ]
 

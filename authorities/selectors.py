@@ -1,0 +1,104 @@
+"""Read-only queries about citizens' records, always scoped to what the acting user may see."""
+
+from django.db.models import Exists, OuterRef, QuerySet
+from guardian.shortcuts import get_objects_for_user
+
+from attorney.selectors import effective_rights
+from portal.models import AuditEvent, User
+
+from .models import Application, CitizenFile, Letter, LetterRead, Right, Service
+
+READ_MAIL = "read_mail"
+
+
+def _files_for_rights(*, actor: User, principal: User, rights: list[Right]) -> QuerySet[CitizenFile]:
+    """The principal's files at which the actor holds one of ``rights``, by mandate *and* by guardian."""
+    if not rights:
+        return CitizenFile.objects.none()
+    candidates = CitizenFile.objects.filter(
+        citizen=principal, authority_id__in={right.service.authority_id for right in rights}
+    )
+    return get_objects_for_user(
+        actor,
+        [f"authorities.{right.permission_codename}" for right in rights],
+        klass=candidates,
+        any_perm=True,
+        accept_global_perms=False,
+    )
+
+
+def mail_files(*, actor: User, principal: User) -> QuerySet[CitizenFile]:
+    """Files whose letters the actor may read for the principal: all of their own, or by read_mail."""
+    if actor.pk == principal.pk:
+        return CitizenFile.objects.filter(citizen=principal)
+    rights = [
+        r for r in effective_rights(actor=actor, principal=principal) if r.code.endswith(f".{READ_MAIL}")
+    ]
+    return _files_for_rights(actor=actor, principal=principal, rights=rights)
+
+
+def inbox(*, actor: User, principal: User, authority_id: int | None = None) -> QuerySet[Letter]:
+    """Letters the actor may read for the principal, newest first, marked unread for this reader."""
+    letters = Letter.objects.filter(citizen_file__in=mail_files(actor=actor, principal=principal))
+    if authority_id is not None:
+        letters = letters.filter(citizen_file__authority_id=authority_id)
+    return (
+        letters.select_related("citizen_file__authority")
+        .annotate(is_read=Exists(LetterRead.objects.filter(letter=OuterRef("pk"), reader=actor)))
+        .order_by("-sent_at")
+    )
+
+
+def visible_letter(*, actor: User, principal: User, letter_id) -> Letter | None:
+    return inbox(actor=actor, principal=principal).filter(pk=letter_id).first()
+
+
+def applying_rights(*, actor: User, principal: User) -> list[Right]:
+    """Rights the actor can apply with for the principal (every right when acting for themselves)."""
+    if actor.pk == principal.pk:
+        return list(Right.objects.select_related("service__authority"))
+    return effective_rights(actor=actor, principal=principal)
+
+
+def services_open_for_applications(*, actor: User, principal: User) -> QuerySet[Service]:
+    right_ids = [right.pk for right in applying_rights(actor=actor, principal=principal)]
+    return (
+        Service.objects.filter(application_form__right_id__in=right_ids)
+        .select_related("authority", "application_form")
+        .order_by("authority__name_da", "name_da")
+    )
+
+
+def applications(*, actor: User, principal: User) -> QuerySet[Application]:
+    """The principal's applications to services the actor may apply to for them."""
+    found = Application.objects.filter(citizen_file__citizen=principal)
+    if actor.pk != principal.pk:
+        rights = [r for r in effective_rights(actor=actor, principal=principal)]
+        files = _files_for_rights(actor=actor, principal=principal, rights=rights)
+        found = found.filter(
+            citizen_file__in=files, service__application_form__right_id__in=[r.pk for r in rights]
+        )
+    return found.select_related("service__authority", "submitted_by", "on_behalf_of").order_by(
+        "-submitted_at"
+    )
+
+
+def done_in_name_of(principal: User) -> QuerySet[AuditEvent]:
+    """Everything someone else did for the principal."""
+    return (
+        AuditEvent.objects.filter(principal=principal)
+        .exclude(actor=principal)
+        .exclude(actor__isnull=True)
+        .select_related("actor", "authority")
+        .order_by("-created_at", "-id")
+    )
+
+
+def done_for_others(actor: User) -> QuerySet[AuditEvent]:
+    """Everything the actor did for other people."""
+    return (
+        AuditEvent.objects.filter(actor=actor, principal__isnull=False)
+        .exclude(principal=actor)
+        .select_related("principal", "authority")
+        .order_by("-created_at", "-id")
+    )

@@ -1,0 +1,169 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from attorney.selectors import decide
+from attorney.views import not_covered
+
+from . import selectors, services
+from .filters import AuditFilter, InboxFilter
+from .forms import ApplicationSubmitForm
+from .models import Authority, Service
+
+PAGE_SIZE = 20
+
+
+def principal_of(request: HttpRequest):
+    """The person whose affairs the page shows: the one being acted for, or the user."""
+    return request.acting_for or request.user
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    principal = principal_of(request)
+    files = selectors.mail_files(actor=request.user, principal=principal)
+    authorities = Authority.objects.filter(citizen_files__in=files).order_by("name_da")
+    letters = selectors.inbox(actor=request.user, principal=principal)
+    letter_filter = InboxFilter(request.GET or None, queryset=letters, authorities=authorities)
+    page = Paginator(letter_filter.qs, PAGE_SIZE).get_page(request.GET.get("side"))
+    query = request.GET.copy()
+    query.pop("side", None)
+    return render(
+        request,
+        "authorities/inbox.html",
+        {"principal": principal, "page": page, "filter": letter_filter, "query": query.urlencode()},
+    )
+
+
+@login_required
+def letter_detail(request: HttpRequest, letter_id) -> HttpResponse:
+    principal = principal_of(request)
+    letter = selectors.visible_letter(actor=request.user, principal=principal, letter_id=letter_id)
+    if letter is None:
+        raise Http404
+    services.mark_letter_read(letter=letter, reader=request.user, on_behalf_of=principal)
+    return render(request, "authorities/letter.html", {"letter": letter, "principal": principal})
+
+
+@login_required
+def letter_attachment(request: HttpRequest, letter_id) -> FileResponse:
+    principal = principal_of(request)
+    letter = selectors.visible_letter(actor=request.user, principal=principal, letter_id=letter_id)
+    if letter is None or not letter.attachment:
+        raise Http404
+    services.record_attachment_download(letter=letter, reader=request.user, on_behalf_of=principal)
+    return FileResponse(
+        letter.attachment.open("rb"),
+        as_attachment=True,
+        filename=letter.attachment_name or "bilag.pdf",
+        content_type="application/pdf",
+    )
+
+
+@login_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    principal = principal_of(request)
+    return render(
+        request,
+        "authorities/applications.html",
+        {
+            "principal": principal,
+            "applications": selectors.applications(actor=request.user, principal=principal)[:100],
+            "services": selectors.services_open_for_applications(actor=request.user, principal=principal),
+        },
+    )
+
+
+@login_required
+def application_detail(request: HttpRequest, application_id) -> HttpResponse:
+    principal = principal_of(request)
+    application = (
+        selectors.applications(actor=request.user, principal=principal).filter(pk=application_id).first()
+    )
+    if application is None:
+        raise Http404
+    return render(
+        request, "authorities/application.html", {"application": application, "principal": principal}
+    )
+
+
+@login_required
+def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpResponse:
+    principal = principal_of(request)
+    service = (
+        Service.objects.select_related("authority", "application_form__right__service__authority")
+        .filter(authority__slug=authority_slug, slug=service_slug, application_form__isnull=False)
+        .first()
+    )
+    if service is None:
+        raise Http404
+    right = service.application_form.right
+    if not selectors.services_open_for_applications(actor=request.user, principal=principal).filter(
+        pk=service.pk
+    ):
+        return not_covered(
+            request,
+            principal=principal,
+            right=right,
+            decision=decide(actor=request.user, principal=principal, right=right),
+        )
+    form = ApplicationSubmitForm(
+        request.POST or None, request.FILES or None, application_form=service.application_form
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.submit_application(
+                actor=request.user,
+                principal=principal,
+                service=service,
+                description=form.cleaned_data["description"],
+                amount=form.cleaned_data.get("amount"),
+                date_value=form.cleaned_data.get("date_value"),
+                attachment=form.cleaned_data.get("attachment"),
+            )
+        except PermissionDenied:
+            decision = decide(actor=request.user, principal=principal, right=right)
+            return not_covered(request, principal=principal, right=right, decision=decision)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("The application has been sent to %(authority)s.") % {"authority": service.authority.name},
+            )
+            return redirect("authorities:application", application.pk)
+    return render(
+        request, "authorities/apply.html", {"form": form, "service": service, "principal": principal}
+    )
+
+
+@login_required
+def done_in_my_name(request: HttpRequest) -> HttpResponse:
+    events = selectors.done_in_name_of(request.user)
+    audit_filter = AuditFilter(request.GET or None, queryset=events)
+    page = Paginator(audit_filter.qs, 50).get_page(request.GET.get("side"))
+    query = request.GET.copy()
+    query.pop("side", None)
+    return render(
+        request,
+        "authorities/done_in_my_name.html",
+        {"page": page, "filter": audit_filter, "query": query.urlencode()},
+    )
+
+
+@login_required
+def done_for_others(request: HttpRequest) -> HttpResponse:
+    events = selectors.done_for_others(request.user)
+    audit_filter = AuditFilter(request.GET or None, queryset=events)
+    page = Paginator(audit_filter.qs, 50).get_page(request.GET.get("side"))
+    query = request.GET.copy()
+    query.pop("side", None)
+    return render(
+        request,
+        "authorities/done_for_others.html",
+        {"page": page, "filter": audit_filter, "query": query.urlencode()},
+    )
