@@ -87,7 +87,9 @@ def _validate_rights(rights: Iterable[Right]) -> list[Right]:
 
 def _lock(mandate: PowerOfAttorney) -> PowerOfAttorney:
     return (
-        PowerOfAttorney.objects.select_for_update(of=("self",)).select_related("grantor", "attorney").get(pk=mandate.pk)
+        PowerOfAttorney.objects.select_for_update(of=("self",))
+        .select_related("grantor", "attorney")
+        .get(pk=mandate.pk)
     )
 
 
@@ -535,7 +537,9 @@ def request_power_of_attorney(
 
 def _lock_open_request(attorney_request: AttorneyRequest, grantor: User) -> AttorneyRequest:
     locked = (
-        AttorneyRequest.objects.select_for_update(of=("self",)).select_related("requester").get(pk=attorney_request.pk)
+        AttorneyRequest.objects.select_for_update(of=("self",))
+        .select_related("requester")
+        .get(pk=attorney_request.pk)
     )
     if locked.grantor_id != grantor.pk:
         raise TransitionNotAllowed(_("This request is not addressed to you."))

@@ -39,7 +39,9 @@ def test_every_path_says_yes_inside_the_period(short_mandate, karen, peter, read
     assert selectors.can_act_for(peter, karen, read_mail)
 
 
-def test_one_second_after_valid_until_every_path_says_no(short_mandate, karen, peter, read_mail, time_machine):
+def test_one_second_after_valid_until_every_path_says_no(
+    short_mandate, karen, peter, read_mail, time_machine
+):
     citizen_file = CitizenFile.objects.get(citizen=karen)
     time_machine.move_to(short_mandate.valid_until + datetime.timedelta(seconds=1), tick=False)
     # No expire_due has run: the mandate is still "active" in the database.
@@ -52,7 +54,9 @@ def test_one_second_after_valid_until_every_path_says_no(short_mandate, karen, p
     assert selectors.decide(actor=peter, principal=karen, right=read_mail).reason == "expired"
 
 
-def test_one_second_before_valid_until_every_path_still_says_yes(short_mandate, karen, peter, read_mail, time_machine):
+def test_one_second_before_valid_until_every_path_still_says_yes(
+    short_mandate, karen, peter, read_mail, time_machine
+):
     citizen_file = CitizenFile.objects.get(citizen=karen)
     time_machine.move_to(short_mandate.valid_until - datetime.timedelta(seconds=1), tick=False)
     assert all(guardian_paths(peter, read_mail, citizen_file).values())
