@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from authorities.models import Right
+from authorities.models import Right, private_storage
 from portal.cpr import format_cpr
 
 
@@ -25,6 +25,10 @@ ENDED_STATUSES = (Status.REVOKED, Status.EXPIRED, Status.RESIGNED, Status.DECLIN
 class Basis(models.TextChoices):
     DIGITAL = "digital", _("Given digitally")
     PAPER = "paper", _("Signed paper form")
+
+
+def paper_document_path(instance: "PowerOfAttorney", filename: str) -> str:
+    return f"powers-of-attorney/{instance.pk}.pdf"
 
 
 class PowerOfAttorney(models.Model):
@@ -84,6 +88,20 @@ class PowerOfAttorney(models.Model):
         related_name="replaced_by",
     )
     reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    paper_document = models.FileField(
+        _("signed paper form (PDF)"),
+        storage=private_storage,
+        upload_to=paper_document_path,
+        blank=True,
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by caseworker"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("power of attorney")
@@ -103,6 +121,10 @@ class PowerOfAttorney(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="active") | Q(activated_at__isnull=False, attorney__isnull=False),
                 name="poa_active_has_attorney",
+            ),
+            models.CheckConstraint(
+                condition=Q(basis="digital") | Q(registered_by__isnull=False),
+                name="poa_paper_has_caseworker",
             ),
         ]
         indexes = [

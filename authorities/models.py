@@ -370,3 +370,57 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} – {self.get_status_display()}"
+
+
+class AuthorityMembership(models.Model):
+    """A caseworker works for exactly one authority and sees only its records."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("caseworker"),
+        on_delete=models.CASCADE,
+        related_name="membership",
+    )
+    authority = models.ForeignKey(
+        Authority, verbose_name=_("authority"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("caseworker membership")
+        verbose_name_plural = _("caseworker memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.authority}"
+
+
+class ApiClient(models.Model):
+    """An authority's system that calls the API. Only a hash of its token is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    authority = models.ForeignKey(
+        Authority, verbose_name=_("authority"), on_delete=models.PROTECT, related_name="api_clients"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    token_prefix = models.CharField(_("token begins with"), max_length=12, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["authority__name_da", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.authority.slug}: {self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    # DRF's IsAuthenticated asks the request.user for this; an active client is authenticated.
+    @property
+    def is_authenticated(self) -> bool:
+        return self.is_active
