@@ -121,11 +121,37 @@ def can_act_for(actor: User, principal: User, right: Right, *, at: datetime | No
     decision = decide(actor=actor, principal=principal, right=right, at=at)
     if not decision.permitted or decision.reason == Reason.SELF or at is not None:
         return decision.permitted
+    return _object_permission_agrees(actor, principal, right, decision)
+
+
+def _object_permission_agrees(actor: User, principal: User, right: Right, decision: Decision) -> bool:
     citizen_file = CitizenFile.objects.filter(citizen=principal, authority_id=right.authority_id).first()
     if citizen_file is None or not actor.has_perm(f"authorities.{right.permission_codename}", citizen_file):
         logger.error("Mandate %s permits but no object permission exists", decision.power_of_attorney.pk)
         return False
     return True
+
+
+def decide_for_authority(
+    *, actor_national_id: str, principal_national_id: str, right: Right, at: datetime | None = None
+) -> Decision:
+    """An authority's question "may A act for B with right R?", answered only from mandates that
+    include that authority's rights. Unknown CPR numbers are answered like "no power of attorney",
+    so the answer does not tell whether a person uses the portal."""
+    if actor_national_id == principal_national_id:
+        return Decision(True, Reason.SELF)
+    people = {
+        u.national_id: u
+        for u in User.objects.filter(national_id__in=[actor_national_id, principal_national_id])
+    }
+    actor, principal = people.get(actor_national_id), people.get(principal_national_id)
+    if actor is None or principal is None or not actor.is_active:
+        return Decision(False, Reason.NO_POWER_OF_ATTORNEY)
+    authority_id = right.service.authority_id
+    decision = decide(actor=actor, principal=principal, right=right, at=at, authority_ids={authority_id})
+    if decision.permitted and at is None and not _object_permission_agrees(actor, principal, right, decision):
+        return Decision(False, Reason.NO_POWER_OF_ATTORNEY)
+    return decision
 
 
 def effective_mandates_for_attorney(attorney: User) -> QuerySet[PowerOfAttorney]:

@@ -12,6 +12,7 @@ from portal.audit import record_event
 from portal.models import User
 
 from .models import (
+    ApiClient,
     Application,
     ApplicationStatus,
     ApplicationValueKind,
@@ -209,3 +210,31 @@ def decide_application(
             details={"citizen": locked.on_behalf_of_id},
         )
     return locked
+
+
+def create_api_client(*, authority: Authority, name: str) -> tuple[ApiClient, str]:
+    """A new client gets a random token; only its hash is kept, so it can be shown only once."""
+    from .api.authentication import hash_token, new_token
+
+    token = new_token()
+    with transaction.atomic():
+        client = ApiClient.objects.create(
+            authority=authority,
+            name=name.strip() or "API client",
+            token_prefix=token[:12],
+            token_hash=hash_token(token),
+        )
+        record_event(action="api_client.created", actor=None, authority=authority, target=client)
+    return client, token
+
+
+def revoke_api_client(*, client: ApiClient, by: User | None) -> ApiClient:
+    """A revoked token stops working at its next request."""
+    with transaction.atomic():
+        updated = ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if updated:
+            record_event(action="api_client.revoked", actor=by, authority=client.authority, target=client)
+    client.refresh_from_db()
+    return client

@@ -1,0 +1,106 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from authorities.models import Right
+from portal.cpr import normalize_cpr
+
+MAX_BATCH = 100
+
+
+class CprField(serializers.CharField):
+    """A Danish CPR number, 10 digits with or without a hyphen; answered as 10 digits."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 11)
+        kwargs.setdefault("help_text", "CPR number, DDMMYYSSSS or DDMMYY-SSSS")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        # A number would silently lose the leading zero of a CPR number, so only text is accepted.
+        if not isinstance(data, str):
+            raise serializers.ValidationError(_("Give the CPR number as text."))
+        value = super().to_internal_value(data)
+        try:
+            return normalize_cpr(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+class RightField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            slug_field="code",
+            queryset=Right.objects.select_related("service__authority"),
+            error_messages={
+                "does_not_exist": _("There is no right with the code “{value}”."),
+                "invalid": _("Give the right's code as text, e.g. skat.read_mail."),
+            },
+            help_text="Right code, e.g. skat.read_mail",
+            **kwargs,
+        )
+
+
+class DecisionQuestionSerializer(serializers.Serializer):
+    actor = CprField()
+    principal = CprField()
+    right = RightField()
+    at = serializers.DateTimeField(required=False, help_text="Ask about a past moment (ISO 8601)")
+
+
+class DecisionAnswerSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["permit", "deny"])
+    reason = serializers.ChoiceField(
+        choices=[
+            "self",
+            "power_of_attorney",
+            "no_power_of_attorney",
+            "right_not_granted",
+            "not_yet_valid",
+            "expired",
+            "revoked",
+        ]
+    )
+    power_of_attorney = serializers.UUIDField(allow_null=True)
+    valid_until = serializers.DateTimeField(allow_null=True)
+
+
+class DecisionBatchSerializer(serializers.Serializer):
+    questions = DecisionQuestionSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
+
+
+class DecisionBatchAnswerSerializer(serializers.Serializer):
+    answers = DecisionAnswerSerializer(many=True)
+
+
+class PowerOfAttorneySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    principal = serializers.CharField(help_text="Grantor's CPR number")
+    principal_name = serializers.CharField()
+    attorney = serializers.CharField(help_text="Attorney's CPR number")
+    attorney_name = serializers.CharField()
+    rights = serializers.ListField(
+        child=serializers.CharField(), help_text="Only the calling authority's rights"
+    )
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField()
+
+
+class PowerOfAttorneyQuerySerializer(serializers.Serializer):
+    principal = CprField(required=False)
+    attorney = CprField(required=False)
+
+    def validate(self, attrs):
+        if bool(attrs.get("principal")) == bool(attrs.get("attorney")):
+            raise serializers.ValidationError(_("Give exactly one of 'principal' and 'attorney'."))
+        return attrs
+
+
+class LetterSerializer(serializers.Serializer):
+    recipient = CprField()
+    subject = serializers.CharField(max_length=300)
+    body = serializers.CharField(max_length=100_000)
+
+
+class LetterCreatedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()

@@ -1,0 +1,215 @@
+"""The authority API: thin views over attorney.selectors and authorities.services."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from attorney.models import PowerOfAttorney, Status
+from attorney.selectors import Decision, decide_for_authority
+from authorities import services
+from authorities.models import Right
+from portal.audit import record_event
+from portal.models import User
+
+from .serializers import (
+    DecisionAnswerSerializer,
+    DecisionBatchAnswerSerializer,
+    DecisionBatchSerializer,
+    DecisionQuestionSerializer,
+    LetterCreatedSerializer,
+    LetterSerializer,
+    PowerOfAttorneyQuerySerializer,
+    PowerOfAttorneySerializer,
+)
+
+
+def _require_own_rights(client, rights: list[Right]) -> None:
+    foreign = sorted({right.code for right in rights if right.service.authority_id != client.authority_id})
+    if foreign:
+        raise PermissionDenied(
+            _("You can only ask about your own authority's rights: %(codes)s.")
+            % {"codes": ", ".join(foreign)}
+        )
+
+
+def _answer(decision: Decision) -> dict:
+    # Only the mandate's own id and end are told, never its other rights or other authorities.
+    mandate = decision.power_of_attorney if decision.reason != "self" else None
+    return {
+        "decision": "permit" if decision.permitted else "deny",
+        "reason": decision.reason,
+        "power_of_attorney": mandate.pk if mandate is not None else None,
+        "valid_until": mandate.valid_until if mandate is not None else None,
+    }
+
+
+def _decide(question: dict) -> dict:
+    return _answer(
+        decide_for_authority(
+            actor_national_id=question["actor"],
+            principal_national_id=question["principal"],
+            right=question["right"],
+            at=question.get("at"),
+        )
+    )
+
+
+def _audit_details(question: dict, answer: dict) -> dict:
+    # The question is kept as the right and the moment; the people are not written down as CPR numbers.
+    return {
+        "right": question["right"].code,
+        "at": question["at"].isoformat() if question.get("at") else None,
+        "decision": answer["decision"],
+        "reason": answer["reason"],
+        "power_of_attorney": str(answer["power_of_attorney"]) if answer["power_of_attorney"] else None,
+    }
+
+
+class DecisionView(APIView):
+    @extend_schema(
+        request=DecisionQuestionSerializer,
+        responses={200: DecisionAnswerSerializer},
+        summary="May the actor act for the principal with this right?",
+    )
+    def post(self, request):
+        serializer = DecisionQuestionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        question = serializer.validated_data
+        _require_own_rights(request.user, [question["right"]])
+        answer = _decide(question)
+        record_event(
+            action="api.decision",
+            actor=None,
+            authority=request.user.authority,
+            details={"client": str(request.user.pk), **_audit_details(question, answer)},
+        )
+        return Response(answer)
+
+
+class DecisionBatchView(APIView):
+    @extend_schema(
+        request=DecisionBatchSerializer,
+        responses={200: DecisionBatchAnswerSerializer},
+        summary="Up to 100 decisions in one call, answered in order",
+    )
+    def post(self, request):
+        serializer = DecisionBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        questions = serializer.validated_data["questions"]
+        _require_own_rights(request.user, [q["right"] for q in questions])
+        answers = [_decide(question) for question in questions]
+        record_event(
+            action="api.decision_batch",
+            actor=None,
+            authority=request.user.authority,
+            details={
+                "client": str(request.user.pk),
+                "answers": [_audit_details(q, a) for q, a in zip(questions, answers, strict=True)],
+            },
+        )
+        return Response({"answers": answers})
+
+
+class MandatePagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+
+
+class PowerOfAttorneyListView(APIView):
+    pagination_class = MandatePagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("principal", str, description="Grantor's CPR number"),
+            OpenApiParameter("attorney", str, description="Attorney's CPR number"),
+            OpenApiParameter("cursor", str),
+        ],
+        responses={200: PowerOfAttorneySerializer(many=True)},
+        summary="Active powers of attorney that include your rights, showing only your rights",
+    )
+    def get(self, request):
+        query = PowerOfAttorneyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        authority_id = request.user.authority_id
+        own_rights = Right.objects.filter(service__authority_id=authority_id).order_by("code")
+        now = timezone.now()
+        mandates = PowerOfAttorney.objects.filter(
+            status=Status.ACTIVE,
+            valid_from__lte=now,
+            valid_until__gt=now,
+            rights__service__authority_id=authority_id,
+        ).distinct()
+        if query.validated_data.get("principal"):
+            mandates = mandates.filter(grantor__national_id=query.validated_data["principal"])
+        else:
+            mandates = mandates.filter(attorney__national_id=query.validated_data["attorney"])
+        mandates = mandates.select_related("grantor", "attorney").prefetch_related(
+            Prefetch("rights", queryset=own_rights, to_attr="own_rights")
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(mandates, request, view=self)
+        data = [
+            {
+                "id": mandate.pk,
+                "principal": mandate.grantor.national_id,
+                "principal_name": mandate.grantor.name,
+                "attorney": mandate.attorney.national_id,
+                "attorney_name": mandate.attorney.name,
+                "rights": [right.code for right in mandate.own_rights],
+                "valid_from": mandate.valid_from,
+                "valid_until": mandate.valid_until,
+            }
+            for mandate in page
+        ]
+        record_event(
+            action="api.powers_of_attorney_listed",
+            actor=None,
+            authority=request.user.authority,
+            details={
+                "client": str(request.user.pk),
+                "by": "principal" if query.validated_data.get("principal") else "attorney",
+                "count": len(data),
+            },
+        )
+        return paginator.get_paginated_response(PowerOfAttorneySerializer(data, many=True).data)
+
+
+class LetterView(APIView):
+    @extend_schema(
+        request=LetterSerializer,
+        responses={201: LetterCreatedSerializer},
+        summary="Deliver a letter to a citizen",
+    )
+    def post(self, request):
+        serializer = LetterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        recipient = User.objects.filter(
+            national_id=serializer.validated_data["recipient"], is_active=True
+        ).first()
+        if recipient is None:
+            raise ValidationError({"recipient": [_("No person with this CPR number uses the portal.")]})
+        try:
+            letter = services.send_letter(
+                authority=request.user.authority,
+                citizen=recipient,
+                subject=serializer.validated_data["subject"],
+                body=serializer.validated_data["body"],
+            )
+        except DjangoValidationError as error:
+            raise ValidationError({"body": error.messages}) from None
+        record_event(
+            action="api.letter_delivered",
+            actor=None,
+            principal=recipient,
+            authority=request.user.authority,
+            target=letter,
+            details={"client": str(request.user.pk)},
+        )
+        return Response({"id": letter.pk}, status=status.HTTP_201_CREATED)
