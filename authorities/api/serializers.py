@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from authorities.models import Right
@@ -8,7 +9,17 @@ from portal.cpr import normalize_cpr
 MAX_BATCH = 100
 
 
-class CprField(serializers.CharField):
+class TextField(serializers.CharField):
+    """Text that must arrive as a JSON string, not a number or a list turned into one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(_("Give this as text."))
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]{6}-?[0-9]{4}$", "example": "010245-1234"})
+class CprField(TextField):
     """A Danish CPR number, 10 digits with or without a hyphen; answered as 10 digits."""
 
     def __init__(self, **kwargs):
@@ -18,8 +29,6 @@ class CprField(serializers.CharField):
 
     def to_internal_value(self, data):
         # A number would silently lose the leading zero of a CPR number, so only text is accepted.
-        if not isinstance(data, str):
-            raise serializers.ValidationError(_("Give the CPR number as text."))
         value = super().to_internal_value(data)
         try:
             return normalize_cpr(value)
@@ -98,9 +107,13 @@ class PowerOfAttorneyQuerySerializer(serializers.Serializer):
 
 class LetterSerializer(serializers.Serializer):
     recipient = CprField()
-    subject = serializers.CharField(max_length=300)
-    body = serializers.CharField(max_length=100_000)
+    subject = TextField(max_length=300)
+    body = TextField(max_length=100_000)
 
 
 class LetterCreatedSerializer(serializers.Serializer):
     id = serializers.UUIDField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -27,7 +28,16 @@ from .serializers import (
     LetterSerializer,
     PowerOfAttorneyQuerySerializer,
     PowerOfAttorneySerializer,
+    ProblemSerializer,
 )
+
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad input: each field named with its problems"),
+    401: OpenApiResponse(ProblemSerializer, description="No token, or a bad or revoked token"),
+    403: OpenApiResponse(ProblemSerializer, description="A right outside your authority's catalogue"),
+    415: OpenApiResponse(ProblemSerializer, description="The body is not JSON"),
+    429: OpenApiResponse(ProblemSerializer, description="Too many requests; see Retry-After"),
+}
 
 
 def _require_own_rights(client, rights: list[Right]) -> None:
@@ -75,7 +85,7 @@ def _audit_details(question: dict, answer: dict) -> dict:
 class DecisionView(APIView):
     @extend_schema(
         request=DecisionQuestionSerializer,
-        responses={200: DecisionAnswerSerializer},
+        responses={200: DecisionAnswerSerializer, **ERRORS},
         summary="May the actor act for the principal with this right?",
     )
     def post(self, request):
@@ -96,7 +106,7 @@ class DecisionView(APIView):
 class DecisionBatchView(APIView):
     @extend_schema(
         request=DecisionBatchSerializer,
-        responses={200: DecisionBatchAnswerSerializer},
+        responses={200: DecisionBatchAnswerSerializer, **ERRORS},
         summary="Up to 100 decisions in one call, answered in order",
     )
     def post(self, request):
@@ -131,7 +141,7 @@ class PowerOfAttorneyListView(APIView):
             OpenApiParameter("attorney", str, description="Attorney's CPR number"),
             OpenApiParameter("cursor", str),
         ],
-        responses={200: PowerOfAttorneySerializer(many=True)},
+        responses={200: PowerOfAttorneySerializer(many=True), **ERRORS},
         summary="Active powers of attorney that include your rights, showing only your rights",
     )
     def get(self, request):
@@ -184,7 +194,7 @@ class PowerOfAttorneyListView(APIView):
 class LetterView(APIView):
     @extend_schema(
         request=LetterSerializer,
-        responses={201: LetterCreatedSerializer},
+        responses={201: LetterCreatedSerializer, **ERRORS},
         summary="Deliver a letter to a citizen",
     )
     def post(self, request):
