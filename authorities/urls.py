@@ -13,4 +13,7 @@ urlpatterns = [
     path("ansoegninger/ny/<slug:authority_slug>/<slug:service_slug>/", views.apply, name="apply"),
     path("gjort-i-mit-navn/", views.done_in_my_name, name="done_in_my_name"),
     path("gjort-for-andre/", views.done_for_others, name="done_for_others"),
+    path("samtykker/", views.consents, name="consents"),
+    path("samtykker/anmodning/<uuid:request_id>/", views.consent_answer, name="consent_answer"),
+    path("samtykker/<uuid:consent_id>/tilbagekald/", views.consent_withdraw, name="consent_withdraw"),
 ]

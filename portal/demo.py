@@ -22,6 +22,8 @@ from authorities.models import (
     ApplicationValueKind,
     Authority,
     AuthorityMembership,
+    ConsentRequest,
+    DataCategory,
     Letter,
     Right,
     Service,
@@ -220,6 +222,92 @@ def seed_catalogue() -> None:
                         "description_en": description_en,
                     },
                 )
+
+
+DATA_CATEGORIES = [
+    (
+        "skat",
+        "skat.income",
+        "Indkomstoplysninger fra Skattestyrelsen",
+        "Income data from the Danish Tax Agency",
+        "Din løn, pension og andre indkomster fra indkomstregisteret.",
+        "Your salary, pension and other income from the income register.",
+        365,
+    ),
+    (
+        "udbetaling-danmark",
+        "udbetaling-danmark.pension",
+        "Oplysninger om din folkepension",
+        "Your state pension details",
+        "Hvor meget du får i folkepension og tillæg.",
+        "How much you receive in state pension and supplements.",
+        730,
+    ),
+    (
+        "kobenhavns-kommune",
+        "kobenhavns-kommune.care_plan",
+        "Din plan for hjemmepleje",
+        "Your home care plan",
+        "Hvilken hjælp du får fra kommunen, og hvornår.",
+        "What help you get from the municipality, and when.",
+        365,
+    ),
+]
+
+
+def seed_consent_catalogue() -> None:
+    """Each authority has a consent right (needed by attorneys to answer its requests) and data categories."""
+    for authority in Authority.objects.all():
+        service, _ = Service.objects.update_or_create(
+            authority=authority, slug="samtykke", defaults={"name_da": "Samtykke", "name_en": "Consent"}
+        )
+        Right.objects.get_or_create(
+            code=f"{authority.slug}.consent",
+            defaults={
+                "service": service,
+                "name_da": f"Svare på anmodninger om samtykke fra {authority.name_da}",
+                "name_en": f"Answer requests for consent from {authority.name_en}",
+            },
+        )
+    for slug, code, name_da, name_en, description_da, description_en, max_days in DATA_CATEGORIES:
+        DataCategory.objects.update_or_create(
+            code=code,
+            defaults={
+                "authority": Authority.objects.get(slug=slug),
+                "name_da": name_da,
+                "name_en": name_en,
+                "description_da": description_da,
+                "description_en": description_en,
+                "max_days": max_days,
+            },
+        )
+
+
+def seed_consents(people: dict[str, User]) -> None:
+    karen = people["karen@example.dk"]
+    if ConsentRequest.objects.filter(citizen_national_id=karen.national_id).exists():
+        return
+    kommune, ud = (
+        Authority.objects.get(slug="kobenhavns-kommune"),
+        Authority.objects.get(slug="udbetaling-danmark"),
+    )
+    authority_services.request_consent(
+        authority=kommune,
+        citizen_national_id=karen.national_id,
+        category=DataCategory.objects.get(code="skat.income"),
+        purpose_da="Vi skal beregne, hvor meget du skal betale for hjemmepleje.",
+        purpose_en="We need to calculate how much you pay for home care.",
+        days=180,
+    )
+    granted = authority_services.request_consent(
+        authority=ud,
+        citizen_national_id=karen.national_id,
+        category=DataCategory.objects.get(code="skat.income"),
+        purpose_da="Vi skal beregne din boligstøtte ud fra din indkomst.",
+        purpose_en="We need to calculate your housing benefit from your income.",
+        days=365,
+    )
+    authority_services.grant_consent(consent_request=granted, actor=karen, principal=karen)
 
 
 def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = False) -> User:
@@ -421,8 +509,10 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
 def seed_demo() -> dict[str, User]:
     with transaction.atomic():
         seed_catalogue()
+        seed_consent_catalogue()
         seed_application_forms()
         people = seed_people()
         seed_powers_of_attorney(people)
         seed_letters_and_applications(people)
+        seed_consents(people)
     return people

@@ -131,6 +131,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attorney.tasks.send_expiry_reminders",
         "schedule": 60.0 * 60,
     },
+    "expire-due-consents": {
+        "task": "authorities.tasks.expire_due_consents",
+        "schedule": 60.0,
+    },
+    "remind-before-consent-expiry": {
+        "task": "authorities.tasks.send_consent_reminders",
+        "schedule": 60.0 * 60,
+    },
 }
 
 # --- Accounts ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from authorities.models import Right
+from authorities.models import DataCategory, Right
 from portal.cpr import normalize_cpr
 
 MAX_BATCH = 100
@@ -117,3 +117,44 @@ class LetterCreatedSerializer(serializers.Serializer):
 
 class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class ConsentRequestSerializer(serializers.Serializer):
+    citizen = CprField()
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=DataCategory.objects.select_related("authority"),
+        error_messages={"does_not_exist": _("There is no data category with the code “{value}”.")},
+        help_text="Data category code, e.g. skat.income",
+    )
+    purpose_da = TextField(max_length=2000, help_text="The purpose in plain Danish")
+    purpose_en = TextField(max_length=2000, help_text="The purpose in plain English")
+    days = serializers.IntegerField(
+        min_value=1, max_value=36500, help_text="How long the consent lasts once given"
+    )
+
+    def validate(self, attrs):
+        if attrs["days"] > attrs["category"].max_days:
+            raise serializers.ValidationError(
+                {
+                    "days": [
+                        _("At most %(max)d days for this data category.")
+                        % {"max": attrs["category"].max_days}
+                    ]
+                }
+            )
+        return attrs
+
+
+class ConsentRequestCreatedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+
+
+class ConsentCheckQuerySerializer(serializers.Serializer):
+    citizen = CprField()
+    category = TextField(max_length=80)
+
+
+class ConsentCheckSerializer(serializers.Serializer):
+    consent = serializers.ChoiceField(choices=["granted", "none"])
+    valid_until = serializers.DateTimeField(allow_null=True)

@@ -14,12 +14,16 @@ from rest_framework.views import APIView
 
 from attorney.models import PowerOfAttorney, Status
 from attorney.selectors import Decision, decide_for_authority
-from authorities import services
+from authorities import selectors, services
 from authorities.models import Right
 from portal.audit import record_event
 from portal.models import User
 
 from .serializers import (
+    ConsentCheckQuerySerializer,
+    ConsentCheckSerializer,
+    ConsentRequestCreatedSerializer,
+    ConsentRequestSerializer,
     DecisionAnswerSerializer,
     DecisionBatchAnswerSerializer,
     DecisionBatchSerializer,
@@ -223,3 +227,62 @@ class LetterView(APIView):
             details={"client": str(request.user.pk)},
         )
         return Response({"id": letter.pk}, status=status.HTTP_201_CREATED)
+
+
+class ConsentRequestView(APIView):
+    @extend_schema(
+        request=ConsentRequestSerializer,
+        responses={201: ConsentRequestCreatedSerializer, **ERRORS},
+        summary="Ask a citizen for consent to use a category of their data",
+        description="Answered the same whether or not the citizen uses the portal; the request waits for them.",
+    )
+    def post(self, request):
+        serializer = ConsentRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            consent_request = services.request_consent(
+                authority=request.user.authority,
+                citizen_national_id=data["citizen"],
+                category=data["category"],
+                purpose_da=data["purpose_da"],
+                purpose_en=data["purpose_en"],
+                days=data["days"],
+            )
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return Response({"id": consent_request.pk}, status=status.HTTP_201_CREATED)
+
+
+class ConsentCheckView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("citizen", str, required=True, description="The citizen's CPR number"),
+            OpenApiParameter("category", str, required=True, description="Data category code"),
+        ],
+        responses={200: ConsentCheckSerializer, **ERRORS},
+        summary="Has the citizen given your authority consent for this data, right now?",
+    )
+    def get(self, request):
+        query = ConsentCheckQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        consent = selectors.consent_in_force(
+            authority_id=request.user.authority_id,
+            citizen_national_id=query.validated_data["citizen"],
+            category_code=query.validated_data["category"],
+        )
+        answer = {
+            "consent": "granted" if consent is not None else "none",
+            "valid_until": consent.valid_until if consent is not None else None,
+        }
+        record_event(
+            action="api.consent_check",
+            actor=None,
+            authority=request.user.authority,
+            details={
+                "client": str(request.user.pk),
+                "category": query.validated_data["category"],
+                "consent": answer["consent"],
+            },
+        )
+        return Response(answer)
