@@ -1,5 +1,6 @@
 import uuid
 
+import pgtrigger
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -120,6 +121,10 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["principal", "-created_at"], name="audit_principal_time"),
             models.Index(fields=["actor", "-created_at"], name="audit_actor_time"),
+        ]
+        # Append-only in the database itself: no application bug or stray UPDATE can rewrite history.
+        triggers = [
+            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
         ]
 
     def __str__(self) -> str:
