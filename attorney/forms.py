@@ -182,3 +182,25 @@ class AnswerRequestForm(forms.Form):
 
 class ActForForm(forms.Form):
     grantor = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class AccessCodeForm(forms.Form):
+    label = forms.CharField(
+        label=_("Who is it for? (optional)"),
+        required=False,
+        max_length=100,
+        help_text=_("For example the name of the bank or care home. Only you and the other party see it."),
+    )
+
+
+class ProofForm(forms.Form):
+    code = forms.CharField(
+        label=_("Access code"),
+        max_length=20,
+        help_text=_("12 letters and digits, for example ABCD-EFGH-JKMN."),
+        widget=forms.TextInput(
+            {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+    surname = forms.CharField(label=_("Surname of the person who gave the power of attorney"), max_length=100)
+    organisation = forms.CharField(label=_("Your organisation"), max_length=200)

@@ -226,3 +226,62 @@ class RequesterBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.citizen} blocks {self.blocked}"
+
+
+class AccessCode(models.Model):
+    """A code the attorney or grantor hands to an organisation so it can see the power of attorney.
+
+    Only a hash of the code is stored; the code is shown once when it is made.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    power_of_attorney = models.ForeignKey(
+        PowerOfAttorney,
+        verbose_name=_("power of attorney"),
+        on_delete=models.CASCADE,
+        related_name="access_codes",
+    )
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    code_end = models.CharField(_("code ends with"), max_length=4, editable=False)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("made by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("made"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("valid until"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    failed_attempts = models.PositiveIntegerField(default=0, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("access code")
+        verbose_name_plural = _("access codes")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"…{self.code_end} ({self.label})" if self.label else f"…{self.code_end}"
+
+    @property
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return (
+            self.revoked_at is None
+            and self.expires_at > now
+            and not (self.locked_until and self.locked_until > now)
+        )
+
+
+class AccessCodeView(models.Model):
+    """One look at a power of attorney through an access code."""
+
+    access_code = models.ForeignKey(AccessCode, on_delete=models.CASCADE, related_name="views")
+    viewed_at = models.DateTimeField(_("time"), default=timezone.now)
+    viewer_label = models.CharField(_("organisation, as typed by the viewer"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("access code view")
+        verbose_name_plural = _("access code views")
+        ordering = ["-viewed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_label} {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -234,3 +234,23 @@ def invitations_for(user: User) -> QuerySet[PowerOfAttorney]:
         .select_related("grantor")
         .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
     )
+
+
+def access_codes_of(mandate: PowerOfAttorney) -> QuerySet:
+    """The mandate's access codes with who looked at them, newest first."""
+    from .models import AccessCode
+
+    return (
+        AccessCode.objects.filter(power_of_attorney=mandate)
+        .select_related("created_by")
+        .prefetch_related("views")
+    )
+
+
+def mandate_summary(mandate_id) -> PowerOfAttorney | None:
+    return (
+        PowerOfAttorney.objects.filter(pk=mandate_id)
+        .select_related("grantor", "attorney")
+        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .first()
+    )

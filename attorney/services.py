@@ -23,13 +23,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from authorities.models import CitizenFileUserObjectPermission, Right
-from authorities.services import get_or_create_citizen_file
+from authorities.services import emit_mandate_event, get_or_create_citizen_file
 from portal.audit import record_event
 from portal.cpr import normalize_cpr
 from portal.models import User
 from portal.notifications import notify
 
 from .models import (
+    AccessCode,
+    AccessCodeView,
     AttorneyRequest,
     Basis,
     PowerOfAttorney,
@@ -151,13 +153,24 @@ def _notify_parties(mandate: PowerOfAttorney, event: str, *, to: Iterable[User] 
         )
 
 
-def _end(mandate: PowerOfAttorney, new_status: str, *, by: User | None, reason: str, at=None) -> None:
+def _end(
+    mandate: PowerOfAttorney,
+    new_status: str,
+    *,
+    by: User | None,
+    reason: str,
+    at=None,
+    tell_authorities: bool = True,
+) -> None:
     _move(mandate, new_status)
     mandate.ended_at = at or timezone.now()
     mandate.ended_by = by
     mandate.end_reason = reason
     mandate.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "updated_at"])
     _remove_permissions(mandate)
+    # Authorities only hear about mandates that were ever in force.
+    if tell_authorities and mandate.activated_at is not None:
+        emit_mandate_event(mandate=mandate, type=new_status)
 
 
 def _identical_open_mandate_exists(
@@ -184,11 +197,21 @@ def _activate(mandate: PowerOfAttorney, *, by: User) -> None:
     mandate.activated_at = timezone.now()
     mandate.save(update_fields=["status", "activated_at", "attorney", "updated_at"])
     _grant_permissions(mandate)
+    replaced = None
     if mandate.replaces_id:
         old = _lock(mandate.replaces)
         if old.status in (Status.ACTIVE, Status.PENDING):
-            _end(old, Status.REVOKED, by=by, reason=_("Replaced by a new power of attorney."))
+            # The authorities hear one "changed" event for the new mandate instead of a revocation.
+            _end(
+                old,
+                Status.REVOKED,
+                by=by,
+                reason=_("Replaced by a new power of attorney."),
+                tell_authorities=False,
+            )
             _audit("replaced", old, by, replaced_by=str(mandate.pk))
+            replaced = old
+    emit_mandate_event(mandate=mandate, type="changed" if replaced is not None else "activated")
 
 
 def _create(
@@ -368,6 +391,8 @@ def expire_due(*, now: datetime.datetime | None = None) -> int:
             mandate.status, mandate.ended_at = Status.EXPIRED, now
             _audit("expired", mandate, None)
             _notify_parties(mandate, "expired")
+            if mandate.activated_at is not None:
+                emit_mandate_event(mandate=mandate, type="expired")
     return len(due)
 
 
@@ -614,3 +639,272 @@ def reject_request(
             link=reverse("attorney:overview"),
         )
     return locked
+
+
+# --- Caseworkers --------------------------------------------------------------------------------
+
+
+def register_paper_power_of_attorney(
+    *,
+    caseworker: User,
+    grantor_national_id: str,
+    grantor_name: str,
+    attorney_national_id: str,
+    attorney_name: str,
+    rights: Iterable[Right],
+    valid_from: datetime.datetime,
+    valid_until: datetime.datetime,
+    document,
+) -> PowerOfAttorney:
+    """A caseworker registers a power of attorney that a citizen signed on paper at the counter.
+
+    - It goes through ``grant_power_of_attorney``, so the rules of the digital path hold: attorney
+      by CPR and name, nobody appoints themselves, period, no identical open power of attorney.
+    - The grantor must use the portal and is identified by CPR *and* name, so one mistyped digit
+      cannot create a power of attorney for someone else. The caseworker cannot be a party.
+    - A caseworker registers only rights of their own authority; the service desk any right.
+    - The signed form is kept as a PDF, judged by its content, at most ``MAX_UPLOAD_BYTES``.
+    - Grantor and attorney have both signed the form, so the attorney's signature is their
+      acceptance: if the attorney uses the portal, the power of attorney is in force at once. If
+      not, there is no account to give access to, so it waits as an invitation for their CPR
+      number and comes into force when they sign up and accept it, which also shows that the
+      person signing up is the one named on the form.
+    - Both parties are notified and see it in the portal; the registration is audited at the
+      caseworker's authority, with the grantor as the person it was done for.
+    """
+    from authorities.selectors import authority_of_caseworker
+    from authorities.validators import validate_pdf
+
+    authority = authority_of_caseworker(caseworker)
+    if authority is None and not caseworker.is_superuser:
+        raise TransitionNotAllowed(
+            _("Only caseworkers can register a power of attorney signed on paper."), code="not_caseworker"
+        )
+    errors: dict[str, list[str]] = {}
+    try:
+        grantor_cpr = normalize_cpr(grantor_national_id)
+    except ValidationError as error:
+        errors["grantor_national_id"], grantor_cpr = error.messages, ""
+    try:
+        attorney_cpr = normalize_cpr(attorney_national_id)
+    except ValidationError as error:
+        errors["attorney_national_id"], attorney_cpr = error.messages, ""
+    if document is None:
+        errors["document"] = [_("Attach the signed form as a PDF.")]
+    else:
+        try:
+            validate_pdf(document)
+        except ValidationError as error:
+            errors["document"] = error.messages
+    try:
+        rights = _validate_rights(rights)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    else:
+        if authority is not None and any(right.service.authority_id != authority.pk for right in rights):
+            errors["rights"] = [_("You can only register rights of your own authority.")]
+    if errors:
+        raise ValidationError(errors)
+    grantor = User.objects.filter(national_id=grantor_cpr, is_active=True).first()
+    if grantor is None or not names_match(grantor_name or "", grantor.name):
+        raise ValidationError(
+            {"grantor_national_id": _("No person using the portal has this CPR number and name.")}
+        )
+    if caseworker.pk == grantor.pk or (caseworker.national_id and caseworker.national_id == attorney_cpr):
+        raise TransitionNotAllowed(
+            _("You cannot register a power of attorney that you are a party to."), code="party"
+        )
+
+    with transaction.atomic():
+        mandate = grant_power_of_attorney(
+            grantor=grantor,
+            attorney_national_id=attorney_cpr,
+            attorney_name=attorney_name,
+            rights=rights,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            created_by=caseworker,
+        )
+        # grant_power_of_attorney has no parameter for the registering caseworker, and a paper
+        # basis without one breaks the poa_paper_has_caseworker constraint. So the basis, the
+        # caseworker and the form are recorded here, in the same transaction, before anyone can
+        # see the row.
+        mandate = _lock(mandate)
+        mandate.basis = Basis.PAPER
+        mandate.registered_by = caseworker
+        mandate.paper_document.save(f"{mandate.pk}.pdf", document, save=False)
+        mandate.save(update_fields=["basis", "registered_by", "paper_document", "updated_at"])
+        record_event(
+            action="power_of_attorney.registered_on_paper",
+            actor=caseworker,
+            principal=grantor,
+            authority=authority,
+            target=mandate,
+            details={
+                "grantor": grantor.pk,
+                "attorney": mandate.attorney_id,
+                "rights": sorted(right.code for right in rights),
+                "valid_from": valid_from.isoformat(),
+                "valid_until": valid_until.isoformat(),
+            },
+        )
+        if mandate.attorney_id is not None:
+            _activate(mandate, by=caseworker)
+            _audit("accepted", mandate, caseworker, basis=Basis.PAPER)
+            _notify_parties(mandate, "accepted")
+    return mandate
+
+
+def revoke_by_caseworker(
+    *, power_of_attorney: PowerOfAttorney, caseworker: User, reason: str
+) -> PowerOfAttorney:
+    """A caseworker ends a power of attorney on information the authority holds.
+
+    For example the grantor has died, or a court has decided a guardianship. The reason is
+    required, because neither party asked for this and both must be able to see why. The
+    caseworker's authority must have at least one right in the power of attorney (the service
+    desk may end any). It ends as a whole, not only at that authority: death or guardianship ends
+    the grantor's power to be represented anywhere. A pending one can be ended too, so an
+    invitation cannot be accepted afterwards.
+    """
+    from authorities.selectors import authority_of_caseworker, is_in_caseworker_scope
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for revoking the power of attorney.")})
+    with transaction.atomic():
+        mandate = _lock(power_of_attorney)
+        if not is_in_caseworker_scope(user=caseworker, record=mandate):
+            raise TransitionNotAllowed(
+                _("This power of attorney does not include any rights of your authority."),
+                code="not_your_authority",
+            )
+        _end(mandate, Status.REVOKED, by=caseworker, reason=reason)
+        record_event(
+            action="power_of_attorney.revoked",
+            actor=caseworker,
+            principal=mandate.grantor,
+            authority=authority_of_caseworker(caseworker),
+            target=mandate,
+            details={
+                "grantor": mandate.grantor_id,
+                "attorney": mandate.attorney_id,
+                "reason": reason,
+                "by_caseworker": True,
+            },
+        )
+        _notify_parties(mandate, "revoked")
+    return mandate
+
+
+# --- Access codes: proof for organisations without integration --------------------------------
+
+ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed without doubt
+ACCESS_CODE_LENGTH = 12  # 31**12 ≈ 2**59 codes: guessing one is hopeless under the rate limits
+ACCESS_CODE_DAYS = 30
+ACCESS_CODE_MAX_WRONG_SURNAMES = 5
+ACCESS_CODE_LOCK_HOURS = 24
+
+
+def normalize_access_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def hash_access_code(code: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(normalize_access_code(code).encode()).hexdigest()
+
+
+def create_access_code(
+    *, power_of_attorney: PowerOfAttorney, by: User, label: str = ""
+) -> tuple[AccessCode, str]:
+    """The attorney or the grantor makes a code an organisation can use to see the power of attorney.
+
+    The code is returned only now; the portal keeps a hash.
+    """
+    import secrets
+
+    if by.pk not in (power_of_attorney.grantor_id, power_of_attorney.attorney_id):
+        raise TransitionNotAllowed(_("Only the grantor or the attorney can make an access code."))
+    if not power_of_attorney.is_effective:
+        raise TransitionNotAllowed(_("Access codes can only be made for a power of attorney in force."))
+    raw = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+    code = "-".join(raw[i : i + 4] for i in range(0, ACCESS_CODE_LENGTH, 4))
+    with transaction.atomic():
+        access_code = AccessCode.objects.create(
+            power_of_attorney=power_of_attorney,
+            code_hash=hash_access_code(code),
+            code_end=raw[-4:],
+            label=label.strip()[:100],
+            created_by=by,
+            expires_at=timezone.now() + datetime.timedelta(days=ACCESS_CODE_DAYS),
+        )
+        record_event(
+            action="access_code.created",
+            actor=by,
+            principal=by,
+            target=power_of_attorney,
+            details={"access_code": str(access_code.pk), "label": access_code.label},
+        )
+    return access_code, code
+
+
+def revoke_access_code(*, access_code: AccessCode, by: User) -> AccessCode:
+    mandate = access_code.power_of_attorney
+    if by.pk not in (mandate.grantor_id, mandate.attorney_id):
+        raise TransitionNotAllowed(_("Only the grantor or the attorney can revoke an access code."))
+    with transaction.atomic():
+        AccessCode.objects.filter(pk=access_code.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        record_event(
+            action="access_code.revoked",
+            actor=by,
+            principal=by,
+            target=mandate,
+            details={"access_code": str(access_code.pk)},
+        )
+    access_code.refresh_from_db()
+    return access_code
+
+
+def surname_of(name: str) -> str:
+    words = name.split()
+    return words[-1].casefold() if words else ""
+
+
+def view_with_access_code(*, code: str, surname: str, viewer_label: str) -> PowerOfAttorney | None:
+    """An organisation looks a power of attorney up with a code and the grantor's surname.
+
+    Returns None for every failure alike (unknown, expired, revoked or locked code, wrong surname),
+    so the answer tells a guesser nothing. Repeated wrong surnames lock the code for a day. Each
+    successful look is logged for the grantor and the attorney to see.
+    """
+    with transaction.atomic():
+        access_code = (
+            AccessCode.objects.select_for_update(of=("self",))
+            .select_related("power_of_attorney__grantor")
+            .filter(code_hash=hash_access_code(code))
+            .first()
+        )
+        if access_code is None or not access_code.is_usable:
+            return None
+        mandate = access_code.power_of_attorney
+        if not surname.strip() or surname_of(surname) != surname_of(mandate.grantor.name):
+            access_code.failed_attempts += 1
+            if access_code.failed_attempts >= ACCESS_CODE_MAX_WRONG_SURNAMES:
+                access_code.locked_until = timezone.now() + datetime.timedelta(hours=ACCESS_CODE_LOCK_HOURS)
+                access_code.failed_attempts = 0
+            access_code.save(update_fields=["failed_attempts", "locked_until"])
+            return None
+        label = " ".join(viewer_label.split())[:200]
+        AccessCodeView.objects.create(access_code=access_code, viewer_label=label)
+        record_event(
+            action="access_code.viewed",
+            actor=None,
+            principal=mandate.grantor,
+            target=mandate,
+            details={"access_code": str(access_code.pk), "viewer": label},
+        )
+    return mandate

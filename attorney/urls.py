@@ -21,4 +21,10 @@ urlpatterns = [
     path("<uuid:mandate_id>/fratraed/", views.resign, name="resign"),
     path("<uuid:mandate_id>/forny/", views.renew, name="renew"),
     path("<uuid:mandate_id>/aendr/", views.change, name="change"),
+    path("<uuid:mandate_id>/adgangskoder/", views.access_code_create, name="access_code_create"),
+    path(
+        "<uuid:mandate_id>/adgangskoder/<uuid:code_id>/tilbagekald/",
+        views.access_code_revoke,
+        name="access_code_revoke",
+    ),
 ]

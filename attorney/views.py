@@ -1,12 +1,14 @@
 import datetime
 
 from allauth.account.decorators import reauthentication_required
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,10 +18,12 @@ from portal.selectors import events_about
 
 from . import selectors, services
 from .forms import (
+    AccessCodeForm,
     ActForForm,
     AnswerRequestForm,
     ChangeForm,
     GrantForm,
+    ProofForm,
     ReasonForm,
     RenewForm,
     RequestForm,
@@ -148,6 +152,8 @@ def detail(request: HttpRequest, mandate_id) -> HttpResponse:
             "is_attorney": mandate.attorney_id == request.user.pk,
             "history": events_about(target_type="powerofattorney", target_id=str(mandate.pk)),
             "renew_form": RenewForm() if is_grantor and mandate.status == Status.ACTIVE else None,
+            "access_codes": selectors.access_codes_of(mandate),
+            "access_code_form": AccessCodeForm() if mandate.is_effective else None,
         },
     )
 
@@ -432,3 +438,66 @@ def request_answer(request: HttpRequest, request_id) -> HttpResponse:
     return render(
         request, "attorney/request_answer.html", {"attorney_request": attorney_request, "form": form}
     )
+
+
+# --- Access codes --------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def access_code_create(request: HttpRequest, mandate_id) -> HttpResponse:
+    mandate = _mandate_or_404(request, mandate_id)
+    form = AccessCodeForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("attorney:detail", mandate.pk)
+    try:
+        access_code, code = services.create_access_code(
+            power_of_attorney=mandate, by=request.user, label=form.cleaned_data["label"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("attorney:detail", mandate.pk)
+    # The code is shown only on this page; the portal keeps a hash of it.
+    return render(
+        request,
+        "attorney/access_code_created.html",
+        {"mandate": mandate, "access_code": access_code, "code": code},
+    )
+
+
+@login_required
+@require_POST
+def access_code_revoke(request: HttpRequest, mandate_id, code_id) -> HttpResponse:
+    mandate = _mandate_or_404(request, mandate_id)
+    access_code = mandate.access_codes.filter(pk=code_id).first()
+    if access_code is None:
+        raise Http404
+    services.revoke_access_code(access_code=access_code, by=request.user)
+    messages.success(request, _("The access code no longer works."))
+    return redirect("attorney:detail", mandate.pk)
+
+
+def proof(request: HttpRequest) -> HttpResponse:
+    """The public page where an organisation checks a power of attorney with a code and a surname."""
+    form = ProofForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code_key = services.hash_access_code(form.cleaned_data["code"])
+        if not ratelimit.consume(request, action="access_code", key=code_key):
+            return render(request, "attorney/proof.html", {"form": form, "limited": True}, status=429)
+        mandate = services.view_with_access_code(
+            code=form.cleaned_data["code"],
+            surname=form.cleaned_data["surname"],
+            viewer_label=form.cleaned_data["organisation"],
+        )
+        if mandate is not None:
+            mandate = selectors.mandate_summary(mandate.pk)
+            return render(
+                request, "attorney/proof_summary.html", {"mandate": mandate, "checked_at": timezone.now()}
+            )
+        form.add_error(
+            None, _("We found no power of attorney with this code and surname. Check both and try again.")
+        )
+    return render(request, "attorney/proof.html", {"form": form})

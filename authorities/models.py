@@ -407,6 +407,9 @@ class ApiClient(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    webhook_url = models.URLField(_("webhook address"), max_length=500, blank=True)
+    # Needed in clear to sign each event; shown to the client once, when the webhook is registered.
+    webhook_secret = models.CharField(max_length=100, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("API client")
@@ -588,3 +591,62 @@ class Consent(models.Model):
     @property
     def is_in_force(self) -> bool:
         return self.status == ConsentStatus.GRANTED and self.valid_from <= timezone.now() < self.valid_until
+
+
+# --- Events for authorities ------------------------------------------------------------------
+
+
+class AuthorityEvent(models.Model):
+    """Something an authority should hear about, written in the same transaction as the change (outbox).
+
+    The numeric id orders the feed; the event id lets receivers drop duplicates.
+    """
+
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    authority = models.ForeignKey(
+        Authority, verbose_name=_("authority"), on_delete=models.PROTECT, related_name="events"
+    )
+    type = models.CharField(_("type"), max_length=64)
+    payload = models.JSONField(_("content"))
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("authority event")
+        verbose_name_plural = _("authority events")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["authority", "id"], name="authority_event_feed")]
+
+    def __str__(self) -> str:
+        return f"{self.authority.slug}: {self.type}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Gave up")
+
+
+class WebhookDelivery(models.Model):
+    """Sending one event to one client's webhook, with its attempts."""
+
+    event = models.ForeignKey(AuthorityEvent, on_delete=models.CASCADE, related_name="deliveries")
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="deliveries")
+    url = models.URLField(_("address"), max_length=500)
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "client"], name="webhook_delivery_once_per_client")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.client}"

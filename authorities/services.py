@@ -1,10 +1,12 @@
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,16 +21,20 @@ from .models import (
     ApplicationStatus,
     ApplicationValueKind,
     Authority,
+    AuthorityEvent,
+    AuthorityMembership,
     CitizenFile,
     Consent,
     ConsentRequest,
     ConsentRequestStatus,
     ConsentStatus,
     DataCategory,
+    DeliveryStatus,
     Letter,
     LetterRead,
     Right,
     Service,
+    WebhookDelivery,
     permission_codename_for,
 )
 from .validators import validate_pdf
@@ -356,6 +362,7 @@ def grant_consent(*, consent_request: ConsentRequest, actor: User, principal: Us
             valid_from=now,
             valid_until=now + datetime.timedelta(days=locked.days),
         )
+        emit_consent_event(consent_request=locked, consent=consent, type="granted")
         record_event(
             action="consent.granted",
             actor=actor,
@@ -376,6 +383,7 @@ def refuse_consent(*, consent_request: ConsentRequest, actor: User, principal: U
         locked.status = ConsentRequestStatus.REFUSED
         locked.answered_at, locked.answered_by = timezone.now(), actor
         locked.save(update_fields=["status", "answered_at", "answered_by"])
+        emit_consent_event(consent_request=locked, consent=None, type="refused")
         record_event(
             action="consent.refused",
             actor=actor,
@@ -400,6 +408,7 @@ def withdraw_consent(*, consent: Consent, actor: User, principal: User) -> Conse
         locked.status = ConsentStatus.WITHDRAWN
         locked.ended_at, locked.ended_by = timezone.now(), actor
         locked.save(update_fields=["status", "ended_at", "ended_by"])
+        emit_consent_event(consent_request=locked.request, consent=locked, type="withdrawn")
         record_event(
             action="consent.withdrawn",
             actor=actor,
@@ -418,10 +427,11 @@ def expire_due_consents(*, now: datetime.datetime | None = None) -> int:
         due = list(
             Consent.objects.select_for_update(of=("self",))
             .filter(status=ConsentStatus.GRANTED, valid_until__lte=now)
-            .select_related("authority", "citizen", "category")
+            .select_related("authority", "citizen", "category", "request__category")
         )
         Consent.objects.filter(pk__in=[c.pk for c in due]).update(status=ConsentStatus.EXPIRED, ended_at=now)
         for consent in due:
+            emit_consent_event(consent_request=consent.request, consent=consent, type="expired")
             record_event(
                 action="consent.expired",
                 actor=None,
@@ -458,3 +468,311 @@ def send_consent_reminders(*, now: datetime.datetime | None = None) -> int:
                 link=reverse("authorities:consents"),
             )
     return len(due)
+
+
+# --- Caseworkers --------------------------------------------------------------------------------
+
+CASEWORKER_GROUP = "Caseworkers"
+
+# What a caseworker may do in the admin, as Django model permissions. Which records they may do it
+# to is decided by their authority (authorities.selectors.in_caseworker_scope). The data migration
+# portal/0003_caseworkers_group creates the group with exactly these; change both together.
+CASEWORKER_PERMISSIONS = (
+    ("authorities", "view_authority"),
+    ("authorities", "view_service"),
+    ("authorities", "view_right"),
+    ("authorities", "view_citizenfile"),
+    ("authorities", "view_letter"),
+    ("authorities", "view_application"),
+    ("authorities", "change_application"),
+    ("attorney", "view_powerofattorney"),
+    ("attorney", "add_powerofattorney"),
+    ("attorney", "change_powerofattorney"),
+    ("portal", "view_auditevent"),
+)
+
+
+def ensure_caseworker_group():
+    """The caseworkers' group exists with exactly the caseworker permissions (safe to call again)."""
+    from django.contrib.auth.models import Group
+
+    with transaction.atomic():
+        group, _ = Group.objects.get_or_create(name=CASEWORKER_GROUP)
+        wanted = [
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            for app_label, codename in CASEWORKER_PERMISSIONS
+        ]
+        group.permissions.set(wanted)
+    return group
+
+
+def appoint_caseworker(*, user: User, authority: Authority, by: User) -> AuthorityMembership:
+    """The service desk makes a person a caseworker at one authority (or moves them to another).
+
+    A caseworker works for exactly one authority, is staff, and is in the caseworkers' group; MFA is
+    enforced when they open the admin. Service-desk accounts (superusers) are not caseworkers.
+    """
+    if not by.is_superuser:
+        raise PermissionDenied(_("Only the service desk can appoint caseworkers."))
+    if user.is_superuser:
+        raise ValidationError({"user": _("A service-desk account cannot also be a caseworker.")})
+    with transaction.atomic():
+        membership, created = AuthorityMembership.objects.update_or_create(
+            user=user, defaults={"authority": authority}
+        )
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        user.groups.add(ensure_caseworker_group())
+        record_event(
+            action="caseworker.appointed",
+            actor=by,
+            authority=authority,
+            target=membership,
+            details={"caseworker": user.pk, "moved": not created},
+        )
+    return membership
+
+
+def decide_application_as_caseworker(
+    *, application: Application, caseworker: User, status: str, decision_text: str = ""
+) -> Application:
+    """A caseworker moves an application at their own authority on, and tells the citizen a decision.
+
+    The caseworker must work for the authority the application was made to (the service desk may
+    act at any). An approval or rejection is sent to the citizen as a letter on their file there, in
+    their own language, so an attorney who reads their post sees it too. Decision and letter are
+    one transaction: there is never a decision without its letter, nor a letter without a decision.
+    """
+    from django.utils import formats, translation
+
+    from .selectors import is_in_caseworker_scope
+
+    if not is_in_caseworker_scope(user=caseworker, record=application):
+        raise PermissionDenied(_("This application was not made to your authority."))
+    if status not in ApplicationStatus.values:
+        raise ValidationError({"status": _("Choose a valid status.")})
+    with transaction.atomic():
+        decided = decide_application(
+            application=application, by=caseworker, status=status, decision_text=decision_text
+        )
+        if decided.status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
+            citizen = decided.citizen_file.citizen
+            authority = decided.service.authority
+            with translation.override(citizen.preferred_language or "da"):
+                outcome = _("approved") if decided.status == ApplicationStatus.APPROVED else _("rejected")
+                subject = _("Decision on your application: %(service)s") % {"service": decided.service.name}
+                body = _(
+                    "Your application of %(date)s to %(service)s has been %(outcome)s.\n\n%(decision)s"
+                ) % {
+                    "date": formats.date_format(timezone.localtime(decided.submitted_at), "DATE_FORMAT"),
+                    "service": decided.service.name,
+                    "outcome": outcome,
+                    "decision": decided.decision_text,
+                }
+                send_letter(
+                    authority=authority,
+                    citizen=citizen,
+                    subject=subject[:300],
+                    body=f"{body}\n\n{authority.name}",
+                )
+    return decided
+
+
+# --- Events for authorities (outbox, webhooks) ------------------------------------------------
+
+
+def _authority_event(*, authority_id: int, type: str, payload: dict) -> AuthorityEvent:
+    event = AuthorityEvent.objects.create(authority_id=authority_id, type=type, payload=payload)
+    clients = ApiClient.objects.filter(authority_id=authority_id, revoked_at__isnull=True).exclude(
+        webhook_url=""
+    )
+    for client in clients:
+        delivery = WebhookDelivery.objects.create(event=event, client=client, url=client.webhook_url)
+        transaction.on_commit(lambda pk=delivery.pk: _schedule_delivery(pk))
+    return event
+
+
+def _schedule_delivery(delivery_id: int) -> None:
+    from .tasks import deliver_webhook
+
+    deliver_webhook.delay(delivery_id)
+
+
+def emit_mandate_event(*, mandate, type: str) -> list[AuthorityEvent]:
+    """Tell each authority whose rights a power of attorney includes that it changed.
+
+    Written in the caller's transaction, so an event exists exactly when the change does; each
+    authority sees only its own rights.
+    """
+    rights = list(mandate.rights.select_related("service"))
+    by_authority: dict[int, list[str]] = {}
+    for right in rights:
+        by_authority.setdefault(right.service.authority_id, []).append(right.code)
+    events = []
+    for authority_id, codes in sorted(by_authority.items()):
+        payload = {
+            "power_of_attorney": str(mandate.pk),
+            "principal": mandate.grantor.national_id,
+            "attorney": mandate.attorney.national_id if mandate.attorney_id else None,
+            "rights": sorted(codes),
+            "status": mandate.status,
+            "valid_from": mandate.valid_from.isoformat(),
+            "valid_until": mandate.valid_until.isoformat(),
+            "replaces": str(mandate.replaces_id) if mandate.replaces_id else None,
+        }
+        events.append(
+            _authority_event(authority_id=authority_id, type=f"power_of_attorney.{type}", payload=payload)
+        )
+    return events
+
+
+def emit_consent_event(
+    *, consent_request: ConsentRequest, consent: Consent | None, type: str
+) -> AuthorityEvent:
+    """Tell the authority that asked for a consent what became of it."""
+    payload = {
+        "consent_request": str(consent_request.pk),
+        "consent": str(consent.pk) if consent else None,
+        "citizen": consent_request.citizen_national_id,
+        "category": consent_request.category.code,
+        "valid_until": consent.valid_until.isoformat() if consent else None,
+    }
+    return _authority_event(
+        authority_id=consent_request.authority_id, type=f"consent.{type}", payload=payload
+    )
+
+
+def validate_webhook_url(url: str) -> str:
+    """Webhooks go to https addresses on the public internet.
+
+    Plain http is allowed only to this machine outside production (for development); in
+    production an address that resolves to a private, loopback or otherwise internal network is
+    refused, so the portal cannot be used to reach inside its own network.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValidationError({"url": [_("Give a full https address.")]})
+    local = host in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme == "http" and not (local and settings.WEBHOOK_ALLOW_PRIVATE_TARGETS):
+        raise ValidationError({"url": [_("The address must use https.")]})
+    if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS and _resolves_to_internal_address(host):
+        raise ValidationError({"url": [_("The address points into a private network.")]})
+    return parts.geturl()
+
+
+def _resolves_to_internal_address(host: str) -> bool:
+    import ipaddress
+    import socket
+
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        return True
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            return True
+    return False
+
+
+def register_webhook(*, client: ApiClient, url: str) -> tuple[ApiClient, str]:
+    """Set a client's webhook address and give it a new signing secret, returned only now."""
+    import secrets
+
+    url = validate_webhook_url(url)
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        ApiClient.objects.filter(pk=client.pk).update(webhook_url=url, webhook_secret=secret)
+        record_event(
+            action="api_client.webhook_registered", actor=None, authority=client.authority, target=client
+        )
+    client.refresh_from_db()
+    return client, secret
+
+
+def remove_webhook(*, client: ApiClient) -> None:
+    with transaction.atomic():
+        ApiClient.objects.filter(pk=client.pk).update(webhook_url="", webhook_secret="")
+        record_event(
+            action="api_client.webhook_removed", actor=None, authority=client.authority, target=client
+        )
+
+
+def event_body(event: AuthorityEvent) -> dict:
+    return {
+        "id": str(event.event_id),
+        "type": event.type,
+        "created_at": event.created_at.isoformat(),
+        "data": event.payload,
+    }
+
+
+def sign_webhook(*, secret: str, timestamp: int, body: bytes) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>", so a receiver can check origin and freshness."""
+    import hashlib
+    import hmac
+
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+class WebhookDeliveryError(Exception):
+    pass
+
+
+def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
+    """Send one event to one webhook. True when delivered (now or before); raises to be retried."""
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    delivery = WebhookDelivery.objects.select_related("event", "client").get(pk=delivery_id)
+    if delivery.status == DeliveryStatus.DELIVERED:
+        return True
+    client = delivery.client
+    if client.revoked_at is not None or not client.webhook_secret:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.FAILED, last_error="client revoked"
+        )
+        return False
+    body = json.dumps(event_body(delivery.event), separators=(",", ":")).encode()
+    timestamp = int(time.time())
+    request = urllib.request.Request(  # noqa: S310 - the scheme was checked when the webhook was registered
+        delivery.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Fuldmagt-Webhooks/1",
+            "X-Fuldmagt-Event-Id": str(delivery.event.event_id),
+            "X-Fuldmagt-Signature": sign_webhook(
+                secret=client.webhook_secret, timestamp=timestamp, body=body
+            ),
+        },
+    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+    try:
+        if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+            validate_webhook_url(delivery.url)  # the address may resolve differently now
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+            status = response.status
+    except (urllib.error.URLError, OSError, ValidationError) as error:
+        status, error_text = None, str(error)[:500]
+    else:
+        error_text = f"HTTP {status}"
+    if status is not None and 200 <= status < 300:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), last_error=""
+        )
+        return True
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        last_error=error_text, status=DeliveryStatus.FAILED if final_attempt else DeliveryStatus.PENDING
+    )
+    if final_attempt:
+        return False
+    raise WebhookDeliveryError(error_text)

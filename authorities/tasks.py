@@ -12,3 +12,13 @@ def expire_due_consents() -> int:
 @shared_task
 def send_consent_reminders() -> int:
     return services.send_consent_reminders()
+
+
+@shared_task(bind=True, max_retries=10)
+def deliver_webhook(self, delivery_id: int) -> bool:
+    """Send an event to a webhook, retrying with exponential backoff (1 s, 2 s, 4 s … up to an hour)."""
+    final = self.request.retries >= self.max_retries
+    try:
+        return services.attempt_webhook_delivery(delivery_id=delivery_id, final_attempt=final)
+    except services.WebhookDeliveryError as error:
+        raise self.retry(exc=error, countdown=min(2**self.request.retries, 3600)) from error

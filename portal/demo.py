@@ -324,11 +324,13 @@ def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = Fa
 
 def seed_people() -> dict[str, User]:
     people = {email: _user(email, name, cpr) for email, name, cpr in CITIZENS}
+    caseworkers = authority_services.ensure_caseworker_group()
     for email, name, slug in CASEWORKERS:
         caseworker = _user(email, name, None, is_staff=True)
         AuthorityMembership.objects.update_or_create(
             user=caseworker, defaults={"authority": Authority.objects.get(slug=slug)}
         )
+        caseworker.groups.add(caseworkers)
         if not Authenticator.objects.filter(user=caseworker, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(caseworker, DEMO_TOTP_SECRET)
         people[email] = caseworker

@@ -180,6 +180,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reauthenticate": "10/m/user",
+    # The public access-code page: per client address, and per code whatever the address.
+    "access_code": "30/h/ip,10/h/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Fuldmagt] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -209,6 +211,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 API_MAX_BODY_BYTES = 256 * 1024
+# Outside production, webhooks may point at this machine over plain http (development receivers).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=not PRODUCTION)
+WEBHOOK_TIMEOUT_SECONDS = 5
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fuldmagt authority API",
     "DESCRIPTION": "Decisions on who may act for whom, the powers of attorney that concern your authority, "

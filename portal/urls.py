@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from attorney import views as attorney_views
+
 from . import views
 
 # The admin logs in through allauth, so caseworkers get the same MFA and rate limits as everyone.
@@ -20,6 +22,7 @@ urlpatterns = [
     path("konto/", include("allauth.urls")),
     path("accounts/", RedirectView.as_view(url="/konto/", permanent=False)),
     path("fuldmagter/", include("attorney.urls")),
+    path("bevis/", attorney_views.proof, name="proof"),
     path("", include("authorities.urls")),
     path("api/v1/", include("authorities.api.urls")),
     path("admin/", admin.site.urls),

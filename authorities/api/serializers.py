@@ -158,3 +158,30 @@ class ConsentCheckQuerySerializer(serializers.Serializer):
 class ConsentCheckSerializer(serializers.Serializer):
     consent = serializers.ChoiceField(choices=["granted", "none"])
     valid_until = serializers.DateTimeField(allow_null=True)
+
+
+class WebhookSerializer(serializers.Serializer):
+    url = TextField(max_length=500, help_text="https address that receives signed events")
+
+
+class WebhookRegisteredSerializer(serializers.Serializer):
+    url = serializers.CharField()
+    secret = serializers.CharField(help_text="Signing secret, shown only now")
+
+
+class EventSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="Event id, for dropping duplicates")
+    type = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    data = serializers.DictField()
+
+
+class EventFeedSerializer(serializers.Serializer):
+    events = EventSerializer(many=True)
+    next = serializers.CharField(help_text="Pass as ?after= to get the events after these")
+
+
+class EventFeedQuerySerializer(serializers.Serializer):
+    after = serializers.RegexField(
+        r"^[0-9]{1,18}$", required=False, help_text="Cursor from the previous page"
+    )

@@ -12,6 +12,8 @@ urlpatterns = [
     path("letters", views.LetterView.as_view(), name="letters"),
     path("consent-requests", views.ConsentRequestView.as_view(), name="consent_requests"),
     path("consents/check", views.ConsentCheckView.as_view(), name="consent_check"),
+    path("webhook", views.WebhookView.as_view(), name="webhook"),
+    path("events", views.EventFeedView.as_view(), name="events"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the page needs no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from attorney.models import PowerOfAttorney, Status
 from attorney.selectors import Decision, decide_for_authority
 from authorities import selectors, services
-from authorities.models import Right
+from authorities.models import AuthorityEvent, Right
 from portal.audit import record_event
 from portal.models import User
 
@@ -28,11 +28,15 @@ from .serializers import (
     DecisionBatchAnswerSerializer,
     DecisionBatchSerializer,
     DecisionQuestionSerializer,
+    EventFeedQuerySerializer,
+    EventFeedSerializer,
     LetterCreatedSerializer,
     LetterSerializer,
     PowerOfAttorneyQuerySerializer,
     PowerOfAttorneySerializer,
     ProblemSerializer,
+    WebhookRegisteredSerializer,
+    WebhookSerializer,
 )
 
 ERRORS = {
@@ -286,3 +290,56 @@ class ConsentCheckView(APIView):
             },
         )
         return Response(answer)
+
+
+class WebhookView(APIView):
+    @extend_schema(
+        request=WebhookSerializer,
+        responses={200: WebhookRegisteredSerializer, **ERRORS},
+        summary="Register (or replace) your webhook; returns a new signing secret once",
+    )
+    def put(self, request):
+        serializer = WebhookSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            client, secret = services.register_webhook(
+                client=request.user, url=serializer.validated_data["url"]
+            )
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return Response({"url": client.webhook_url, "secret": secret})
+
+    @extend_schema(responses={204: None, **ERRORS}, summary="Stop sending events to your webhook")
+    def delete(self, request):
+        services.remove_webhook(client=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+FEED_PAGE_SIZE = 100
+
+
+class EventFeedView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", str, description="Cursor: the 'next' value of the previous page")
+        ],
+        responses={200: EventFeedSerializer, **ERRORS},
+        summary="The events for your authority in order, to catch up after an outage",
+    )
+    def get(self, request):
+        if request.query_params.get("after", None) == "":
+            raise ValidationError({"after": [_("Give the cursor from the previous page, or leave it out.")]})
+        query = EventFeedQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        after = int(query.validated_data.get("after") or 0)
+        events = list(
+            AuthorityEvent.objects.filter(authority_id=request.user.authority_id, id__gt=after).order_by(
+                "id"
+            )[:FEED_PAGE_SIZE]
+        )
+        return Response(
+            {
+                "events": [services.event_body(event) for event in events],
+                "next": str(events[-1].pk if events else after),
+            }
+        )

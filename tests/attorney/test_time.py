@@ -28,7 +28,7 @@ def guardian_paths(user, right, citizen_file):
 
 @pytest.fixture
 def short_mandate(karen, peter, read_mail):
-    return services.accept(power_of_attorney=grant(karen, peter, [read_mail], days=0.1), attorney=peter)
+    return services.accept(power_of_attorney=grant(karen, peter, [read_mail], days=0.01), attorney=peter)
 
 
 def test_every_path_says_yes_inside_the_period(short_mandate, karen, peter, read_mail):
