@@ -79,7 +79,17 @@ def create(request: HttpRequest) -> HttpResponse:
     if not request.user.national_id:
         messages.error(request, _("Your account has no CPR number, so you cannot give a power of attorney."))
         return redirect("attorney:overview")
-    form = GrantForm(request.POST or None, initial={"valid_from": datetime.date.today()})
+    initial = {"valid_from": datetime.date.today()}
+    draft = request.session.get(DRAFT_SESSION_KEY)
+    if draft:  # coming back from the summary to change something
+        initial = {
+            "attorney_national_id": draft["attorney_national_id"],
+            "attorney_name": draft["attorney_name"],
+            "rights": draft["rights"],
+            "valid_from": datetime.datetime.fromisoformat(draft["valid_from"]).date(),
+            "valid_until": datetime.datetime.fromisoformat(draft["valid_until"]).date(),
+        }
+    form = GrantForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         cleaned = form.cleaned_data
         request.session[DRAFT_SESSION_KEY] = {

@@ -421,3 +421,11 @@ def test_request_with_unknown_person_explains_and_saves_nothing(client, login, k
     assert response.status_code == 200
     assert response.context["form"].non_field_errors()
     assert not AttorneyRequest.objects.exists()
+
+
+def test_going_back_from_the_summary_keeps_what_was_typed(client, login, karen, peter, read_mail):
+    login(client, karen)
+    client.post(reverse("attorney:create"), grant_form(peter, read_mail))
+    form = client.get(reverse("attorney:create")).context["form"]
+    assert form.initial["attorney_name"] == peter.name
+    assert form.initial["rights"] == [read_mail.pk]
