@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from authorities.models import Authority, Right
+from portal.cpr import normalize_cpr
 
 
 def start_of(day: datetime.date) -> datetime.datetime:
@@ -120,6 +121,10 @@ class GrantForm(RightsTreeMixin, PeriodMixin):
         "valid_from",
         "valid_until",
     ]
+
+    def clean_attorney_national_id(self) -> str:
+        # Checked here, next to the field, rather than only after the summary and the password.
+        return normalize_cpr(self.cleaned_data["attorney_national_id"])
 
 
 class ChangeForm(RightsTreeMixin, PeriodMixin):

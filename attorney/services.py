@@ -462,21 +462,22 @@ def change(
     valid_until: datetime.datetime,
 ) -> PowerOfAttorney:
     """Changing rights or period makes a new power of attorney that replaces the old one once accepted."""
-    old = power_of_attorney
-    if by.pk != old.grantor_id:
-        raise TransitionNotAllowed(_("Only the person who gave the power of attorney can change it."))
-    if old.status not in (Status.ACTIVE, Status.PENDING):
-        raise TransitionNotAllowed(_("An ended power of attorney cannot be changed."), code="transition")
-    return grant_power_of_attorney(
-        grantor=old.grantor,
-        attorney_national_id=old.attorney.national_id if old.attorney_id else old.invitee_national_id,
-        attorney_name=old.attorney_name,
-        rights=rights,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        created_by=by,
-        replaces=old,
-    )
+    with transaction.atomic():
+        old = _lock(power_of_attorney)
+        if by.pk != old.grantor_id:
+            raise TransitionNotAllowed(_("Only the person who gave the power of attorney can change it."))
+        if old.status not in (Status.ACTIVE, Status.PENDING):
+            raise TransitionNotAllowed(_("An ended power of attorney cannot be changed."), code="transition")
+        return grant_power_of_attorney(
+            grantor=old.grantor,
+            attorney_national_id=old.attorney.national_id if old.attorney_id else old.invitee_national_id,
+            attorney_name=old.attorney_name,
+            rights=rights,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            created_by=by,
+            replaces=old,
+        )
 
 
 def _is_addressed_to(mandate: PowerOfAttorney, user: User) -> bool:

@@ -7,8 +7,8 @@ it gets the same period filter added here. ``user.has_perm(perm, citizen_file)``
 backend below, which uses this checker.
 """
 
-from django.db.models import Model, Q
-from django.utils import timezone
+from django.contrib.auth.models import Permission
+from django.db.models import Model
 from guardian.backends import ObjectPermissionBackend, check_support
 from guardian.core import ObjectPermissionChecker
 from guardian.utils import get_user_obj_perms_model
@@ -18,16 +18,17 @@ from .models import CitizenFileUserObjectPermission
 
 class PeriodAwareObjectPermissionChecker(ObjectPermissionChecker):
     def get_user_perms(self, obj: Model):
-        perms = super().get_user_perms(obj)
         model = get_user_obj_perms_model(obj)
         if model is not CitizenFileUserObjectPermission:
-            return perms
-        related_name = model.permission.field.related_query_name()
-        now = timezone.now()
-        return perms.filter(
-            Q(**{f"{related_name}__valid_from__lte": now}),
-            Q(**{f"{related_name}__valid_until__isnull": True})
-            | Q(**{f"{related_name}__valid_until__gt": now}),
+            return super().get_user_perms(obj)
+        if self.user and not self.user.is_active:
+            return Permission.objects.none().values_list("codename", flat=True)
+        # One query through the model's own manager, so the user, the object and the period all
+        # apply to the same row (two filter() calls over the reverse relation would join it twice
+        # and let another person's row satisfy the period).
+        rows = CitizenFileUserObjectPermission.objects.filter(user=self.user, content_object=obj)
+        return Permission.objects.filter(pk__in=rows.values("permission_id")).values_list(
+            "codename", flat=True
         )
 
 

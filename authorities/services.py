@@ -560,21 +560,19 @@ def decide_application_as_caseworker(
             citizen = decided.citizen_file.citizen
             authority = decided.service.authority
             with translation.override(citizen.preferred_language or "da"):
-                outcome = _("approved") if decided.status == ApplicationStatus.APPROVED else _("rejected")
-                subject = _("Decision on your application: %(service)s") % {"service": decided.service.name}
-                body = _(
-                    "Your application of %(date)s to %(service)s has been %(outcome)s.\n\n%(decision)s"
-                ) % {
+                facts = {
                     "date": formats.date_format(timezone.localtime(decided.submitted_at), "DATE_FORMAT"),
                     "service": decided.service.name,
-                    "outcome": outcome,
-                    "decision": decided.decision_text,
                 }
+                if decided.status == ApplicationStatus.APPROVED:
+                    outcome = _("Your application of %(date)s to %(service)s has been approved.") % facts
+                else:
+                    outcome = _("Your application of %(date)s to %(service)s has been rejected.") % facts
                 send_letter(
                     authority=authority,
                     citizen=citizen,
-                    subject=subject[:300],
-                    body=f"{body}\n\n{authority.name}",
+                    subject=(_("Decision on your application: %(service)s") % facts)[:300],
+                    body=f"{outcome}\n\n{decided.decision_text}\n\n{authority.name}",
                 )
     return decided
 
