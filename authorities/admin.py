@@ -25,15 +25,21 @@ from .admin_scoping import (
     private_pdf_response,
 )
 from .models import (
+    ApiClient,
     Application,
     ApplicationForm,
     ApplicationStatus,
     Authority,
+    AuthorityEvent,
     AuthorityMembership,
     CitizenFile,
+    Consent,
+    ConsentRequest,
+    DataCategory,
     Letter,
     Right,
     Service,
+    WebhookDelivery,
 )
 from .services import APPLICATION_TRANSITIONS
 
@@ -377,3 +383,104 @@ class AuthorityMembershipAdmin(AuthorityScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Ending a caseworker's access is done by deactivating the account, which keeps the trail.
         return False
+
+
+# --- Consent, API clients and events ---------------------------------------------------------
+
+
+class ReadOnlyScopedAdmin(AuthorityScopedAdmin):
+    """Records that only change through the services: looked at here, never edited."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(DataCategory)
+class DataCategoryAdmin(AuthorityScopedAdmin):
+    list_display = ["code", "name_da", "authority", "max_days"]
+    list_filter = ["authority"]
+    search_fields = ["code", "name_da", "name_en"]
+
+
+@admin.register(ConsentRequest)
+class ConsentRequestAdmin(ReadOnlyScopedAdmin):
+    list_display = ["created_at", "authority", "category", "status", "citizen_cpr"]
+    list_filter = ["status", "category"]
+    date_hierarchy = "created_at"
+    cpr_search_fields = ["citizen_national_id"]
+    list_select_related = ["authority", "category"]
+
+    @admin.display(description=_("CPR number"))
+    def citizen_cpr(self, obj: ConsentRequest) -> str:
+        return format_cpr(obj.citizen_national_id)
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyScopedAdmin):
+    list_display = ["valid_from", "authority", "category", "citizen", "given_by", "status", "valid_until"]
+    list_filter = ["status", "category"]
+    date_hierarchy = "valid_from"
+    cpr_search_fields = ["citizen__national_id"]
+    list_select_related = ["authority", "category", "citizen", "given_by"]
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(AuthorityScopedAdmin):
+    """The service desk sees every authority's clients and can revoke a token; it stops at the next call."""
+
+    list_display = [
+        "name",
+        "authority",
+        "token_prefix",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+        "webhook_url",
+    ]
+    list_filter = ["authority", ("revoked_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["authority", "token_prefix", "created_at", "last_used_at", "revoked_at", "webhook_url"]
+    fields = ["name", *readonly_fields]
+    actions = ["revoke_tokens"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Tokens are made with `manage.py create_api_token`, which shows the token once.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke_tokens(self, request: HttpRequest, queryset) -> None:
+        for client in queryset:
+            services.revoke_api_client(client=client, by=request.user)
+        self.message_user(request, gettext("The tokens no longer work."), messages.SUCCESS)
+
+
+class WebhookDeliveryInline(ScopedReadOnlyInline):
+    model = WebhookDelivery
+    fields = ["client", "url", "status", "attempts", "last_error", "delivered_at"]
+    readonly_fields = fields
+
+
+@admin.register(AuthorityEvent)
+class AuthorityEventAdmin(ReadOnlyScopedAdmin):
+    list_display = ["created_at", "authority", "type", "event_id"]
+    list_filter = ["type", "authority"]
+    date_hierarchy = "created_at"
+    inlines = [WebhookDeliveryInline]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyScopedAdmin):
+    """The delivery log: every event sent to every webhook, with its attempts and last error."""
+
+    list_display = ["created_at", "client", "event", "status", "attempts", "delivered_at", "last_error"]
+    list_filter = ["status", "client__authority"]
+    date_hierarchy = "created_at"
+    list_select_related = ["client__authority", "event__authority"]

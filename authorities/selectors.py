@@ -9,14 +9,20 @@ from attorney.selectors import effective_rights
 from portal.models import AuditEvent, User
 
 from .models import (
+    ApiClient,
     Application,
     Authority,
+    AuthorityEvent,
     AuthorityMembership,
     CitizenFile,
+    Consent,
+    ConsentRequest,
+    DataCategory,
     Letter,
     LetterRead,
     Right,
     Service,
+    WebhookDelivery,
 )
 
 READ_MAIL = "read_mail"
@@ -190,6 +196,12 @@ def _records_at_authority() -> dict[type, Callable[[QuerySet, Authority], QueryS
             Exists(Right.objects.filter(powers_of_attorney=OuterRef("pk"), service__authority=authority))
         ),
         AuditEvent: lambda records, authority: records.filter(authority=authority),
+        DataCategory: lambda records, authority: records.filter(authority=authority),
+        ConsentRequest: lambda records, authority: records.filter(authority=authority),
+        Consent: lambda records, authority: records.filter(authority=authority),
+        ApiClient: lambda records, authority: records.filter(authority=authority),
+        AuthorityEvent: lambda records, authority: records.filter(authority=authority),
+        WebhookDelivery: lambda records, authority: records.filter(client__authority=authority),
     }
 
 

@@ -489,6 +489,11 @@ CASEWORKER_PERMISSIONS = (
     ("attorney", "add_powerofattorney"),
     ("attorney", "change_powerofattorney"),
     ("portal", "view_auditevent"),
+    ("authorities", "view_datacategory"),
+    ("authorities", "view_consentrequest"),
+    ("authorities", "view_consent"),
+    ("authorities", "view_authorityevent"),
+    ("authorities", "view_webhookdelivery"),
 )
 
 

@@ -1,0 +1,48 @@
+"""Caseworkers may look at their authority's consents, data categories, events and webhook deliveries."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+GROUP_NAME = "Caseworkers"
+
+ADDED = [
+    ("authorities", "view_datacategory"),
+    ("authorities", "view_consentrequest"),
+    ("authorities", "view_consent"),
+    ("authorities", "view_authorityevent"),
+    ("authorities", "view_webhookdelivery"),
+]
+
+
+def add_permissions(apps, schema_editor):
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name=GROUP_NAME)
+    group.permissions.add(
+        *[Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in ADDED]
+    )
+
+
+def remove_permissions(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group = Group.objects.filter(name=GROUP_NAME).first()
+    if group is not None:
+        group.permissions.remove(
+            *Permission.objects.filter(
+                content_type__app_label="authorities", codename__in=[codename for _, codename in ADDED]
+            )
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("portal", "0003_caseworkers_group"),
+        ("authorities", "0006_apiclient_webhook_secret_apiclient_webhook_url_and_more"),
+    ]
+
+    operations = [migrations.RunPython(add_permissions, remove_permissions)]
