@@ -16,6 +16,7 @@ from attorney import services as attorney_services
 from attorney.models import PowerOfAttorney, Status
 from authorities import services as authority_services
 from authorities.models import (
+    ApiClient,
     Application,
     ApplicationForm,
     ApplicationStatus,
@@ -34,6 +35,8 @@ DEMO_PASSWORD = "Fuldmagt-demo-2026"  # noqa: S105 - documented demo login
 # Base32 TOTP secret shared by the demo caseworkers, so a newcomer can add it to an authenticator app
 # (or run ``manage.py demo_totp``) and log in to the admin.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
+# A known API token for Skattestyrelsen's demo system, so the API can be tried with curl at once.
+DEMO_API_TOKEN = "fmt_demo-skat-token-not-for-production"  # noqa: S105
 
 CATALOGUE = [
     {
@@ -508,6 +511,19 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
         )
 
 
+def seed_api_client() -> None:
+    from authorities.api.authentication import hash_token
+
+    ApiClient.objects.get_or_create(
+        token_hash=hash_token(DEMO_API_TOKEN),
+        defaults={
+            "authority": Authority.objects.get(slug="skat"),
+            "name": "Demo: Skattestyrelsens sagssystem",
+            "token_prefix": DEMO_API_TOKEN[:12],
+        },
+    )
+
+
 def seed_demo() -> dict[str, User]:
     with transaction.atomic():
         seed_catalogue()
@@ -517,4 +533,5 @@ def seed_demo() -> dict[str, User]:
         seed_powers_of_attorney(people)
         seed_letters_and_applications(people)
         seed_consents(people)
+        seed_api_client()
     return people

@@ -21,3 +21,4 @@ class Command(BaseCommand):
                 f"  caseworker  {email:34} {name} ({slug}); TOTP secret {demo.DEMO_TOTP_SECRET}"
             )
         self.stdout.write("  Current caseworker code: python manage.py demo_totp")
+        self.stdout.write(f"  API token for Skattestyrelsen's demo system: {demo.DEMO_API_TOKEN}")
