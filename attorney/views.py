@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from authorities.models import Right
+from portal.eid import requires_substantial_assurance
 from portal.selectors import events_about
 
 from . import selectors, services
@@ -119,6 +120,7 @@ def _draft(request: HttpRequest) -> dict | None:
 
 
 @login_required
+@requires_substantial_assurance
 @reauthentication_required(allow_get=True)
 def confirm(request: HttpRequest) -> HttpResponse:
     """The summary in plain words; confirming is a legal act and asks for the password again."""
@@ -178,6 +180,7 @@ def invitation(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 @require_POST
 def accept(request: HttpRequest, mandate_id) -> HttpResponse:
     mandate = selectors.invitations_for(request.user).filter(pk=mandate_id).first()
@@ -226,6 +229,7 @@ def _end_view(request: HttpRequest, mandate_id, *, role: str, template: str, act
 
 
 @login_required
+@requires_substantial_assurance
 @reauthentication_required(allow_get=True)
 def revoke(request: HttpRequest, mandate_id) -> HttpResponse:
     def do(mandate, reason):
@@ -247,6 +251,7 @@ def resign(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 @require_POST
 @reauthentication_required
 def renew(request: HttpRequest, mandate_id) -> HttpResponse:
@@ -273,6 +278,7 @@ def renew(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 @reauthentication_required(allow_get=True)
 def change(request: HttpRequest, mandate_id) -> HttpResponse:
     mandate = _mandate_or_404(request, mandate_id)
@@ -402,6 +408,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 @reauthentication_required(allow_get=True)
 def request_answer(request: HttpRequest, request_id) -> HttpResponse:
     attorney_request = (

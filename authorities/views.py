@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from attorney.selectors import decide
 from attorney.views import not_covered
+from portal.eid import requires_substantial_assurance
 
 from . import selectors, services
 from .filters import AuditFilter, InboxFilter
@@ -207,6 +208,7 @@ def _consent_denied(request: HttpRequest, authority) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 @require_POST
 def consent_answer(request: HttpRequest, request_id) -> HttpResponse:
     principal = principal_of(request)
@@ -231,6 +233,7 @@ def consent_answer(request: HttpRequest, request_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 def consent_withdraw(request: HttpRequest, consent_id) -> HttpResponse:
     principal = principal_of(request)
     consent = selectors.consents_of(principal).filter(pk=consent_id).first()

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",  # MitID login, see "National eID" below
+    "allauth.socialaccount.providers.saml",
     "guardian",
     "rest_framework",
     "drf_spectacular",
@@ -302,6 +304,39 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- National eID: MitID through NemLog-in (OIOSAML 3) ---------------------------------------
+# allauth's SAML provider, on only when IdP metadata is configured (README: "Log in with MitID").
+# Without it there is no SAML app: the login page and every flow are exactly as before.
+from portal.eid_settings import saml_apps_from_env, sso_origin  # noqa: E402
+
+ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_FORMS = {"signup": "portal.adapters.EidSignupForm"}
+# Accounts are linked by CPR number (portal.adapters), never by email address.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+# MitID proves who the person is; their email address is confirmed by link but does not block login.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "optional"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "saml": {
+        "provider_class": "portal.eid.NemLogInProvider",
+        "APPS": saml_apps_from_env(
+            env,
+            contact_email=env.str("EID_CONTACT_EMAIL", default=PORTAL_CONTACT_EMAIL),
+            organization_name=PORTAL_OWNER,
+            organization_url=PORTAL_BASE_URL,
+        ),
+    }
+}
+# The MitID button posts to the portal, which redirects the browser to NemLog-in: a form submission
+# that browsers check against form-action.
+for _saml_app in SOCIALACCOUNT_PROVIDERS["saml"]["APPS"]:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(sso_origin(_saml_app))
+# --- end of National eID ----------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

@@ -1,12 +1,12 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from attorney import views as attorney_views
 
-from . import views
+from . import eid, views
 
 # The admin logs in through allauth, so caseworkers get the same MFA and rate limits as everyone.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -19,6 +19,9 @@ urlpatterns = [
     path("sprog/", views.switch_language, name="switch_language"),
     path("konto/oversigt/", views.account_settings, name="account_settings"),
     path("beskeder/", views.notices, name="notices"),
+    path("konto/mitid/bekraeft/", eid.step_up, name="eid_step_up"),
+    # allauth's SAML "acs/finish/" URL, answered by portal.eid's stricter view.
+    re_path(r"^konto/saml/(?P<organization_slug>[^/]+)/acs/finish/$", eid.finish_acs),
     path("konto/", include("allauth.urls")),
     path("accounts/", RedirectView.as_view(url="/konto/", permanent=False)),
     path("fuldmagter/", include("attorney.urls")),
