@@ -368,32 +368,67 @@ def resign(*, power_of_attorney: PowerOfAttorney, attorney: User, reason: str = 
     return mandate
 
 
-def expire_due(*, now: datetime.datetime | None = None) -> int:
-    """End every pending or active power of attorney whose period is over, in one set-based pass.
+EXPIRY_BATCH_SIZE = 500
 
-    This tidies up and notifies; access already stopped at valid_until because every check reads
-    the period.
+
+def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY_BATCH_SIZE) -> int:
+    """End every pending or active power of attorney whose period is over.
+
+    Set-based, one batch per transaction: a batch's statuses change and its permission rows go in
+    two statements, with its audit and authority events beside them. The emails are rendered and
+    queued by a task after each batch commits. So a day with a hundred thousand due mandates never
+    holds the audit trail's lock for long, and an error loses one batch, not the day. Access already
+    stopped at valid_until: every check reads the period, so this job only tidies up and tells people.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            PowerOfAttorney.objects.select_for_update(of=("self",))
-            .filter(status__in=[Status.PENDING, Status.ACTIVE], valid_until__lte=now)
-            .select_related("grantor", "attorney")
-        )
-        if not due:
-            return 0
-        PowerOfAttorney.objects.filter(pk__in=[m.pk for m in due]).update(
-            status=Status.EXPIRED, ended_at=now, updated_at=now
-        )
-        _remove_permissions(due)
-        for mandate in due:
-            mandate.status, mandate.ended_at = Status.EXPIRED, now
-            _audit("expired", mandate, None)
+    total = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                PowerOfAttorney.objects.select_for_update(of=("self",), skip_locked=True)
+                .filter(status__in=[Status.PENDING, Status.ACTIVE], valid_until__lte=now)
+                .select_related("grantor", "attorney")
+                .prefetch_related("rights__service")
+                .order_by("valid_until", "pk")[:batch_size]
+            )
+            if not due:
+                break
+            PowerOfAttorney.objects.filter(pk__in=[m.pk for m in due]).update(
+                status=Status.EXPIRED, ended_at=now, updated_at=now
+            )
+            _remove_permissions(due)
+            for mandate in due:
+                mandate.status, mandate.ended_at = Status.EXPIRED, now
+                _audit("expired", mandate, None)
+                if mandate.activated_at is not None:
+                    emit_mandate_event(mandate=mandate, type="expired")
+            ids = [str(mandate.pk) for mandate in due]
+            transaction.on_commit(lambda ids=ids: _queue_expiry_notices(ids), robust=True)
+        total += len(due)
+        if len(due) < batch_size:
+            break
+    return total
+
+
+def _queue_expiry_notices(mandate_ids: list[str]) -> None:
+    from .tasks import send_expiry_notices
+
+    send_expiry_notices.delay(mandate_ids)
+
+
+def send_expiry_notices(*, mandate_ids: list[str]) -> int:
+    """Tell grantor and attorney that their power of attorney expired; once per person and mandate."""
+    mandates = (
+        PowerOfAttorney.objects.filter(pk__in=mandate_ids, status=Status.EXPIRED)
+        .select_related("grantor", "attorney")
+        .prefetch_related("rights")
+    )
+    count = 0
+    for mandate in mandates:
+        with transaction.atomic():
             _notify_parties(mandate, "expired")
-            if mandate.activated_at is not None:
-                emit_mandate_event(mandate=mandate, type="expired")
-    return len(due)
+        count += 1
+    return count
 
 
 def send_expiry_reminders(*, now: datetime.datetime | None = None) -> int:

@@ -12,3 +12,8 @@ def expire_due_powers_of_attorney() -> int:
 @shared_task
 def send_expiry_reminders() -> int:
     return services.send_expiry_reminders()
+
+
+@shared_task
+def send_expiry_notices(mandate_ids: list[str]) -> int:
+    return services.send_expiry_notices(mandate_ids=mandate_ids)

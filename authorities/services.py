@@ -592,7 +592,7 @@ def _authority_event(*, authority_id: int, type: str, payload: dict) -> Authorit
     )
     for client in clients:
         delivery = WebhookDelivery.objects.create(event=event, client=client, url=client.webhook_url)
-        transaction.on_commit(lambda pk=delivery.pk: _schedule_delivery(pk))
+        transaction.on_commit(lambda pk=delivery.pk: _schedule_delivery(pk), robust=True)
     return event
 
 
@@ -608,7 +608,7 @@ def emit_mandate_event(*, mandate, type: str) -> list[AuthorityEvent]:
     Written in the caller's transaction, so an event exists exactly when the change does; each
     authority sees only its own rights.
     """
-    rights = list(mandate.rights.select_related("service"))
+    rights = list(mandate.rights.all())  # callers on hot paths prefetch rights__service
     by_authority: dict[int, list[str]] = {}
     for right in rights:
         by_authority.setdefault(right.service.authority_id, []).append(right.code)

@@ -36,4 +36,5 @@ def notify(
     if not created:
         return
     Notice.objects.create(recipient=recipient, subject=subject, body=body, link=link)
-    transaction.on_commit(lambda: send_outbound_email.delay(email.pk))
+    # robust: a broker that is down must not stop the other callbacks; the resend job catches up.
+    transaction.on_commit(lambda: send_outbound_email.delay(email.pk), robust=True)

@@ -136,6 +136,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attorney.tasks.send_expiry_reminders",
         "schedule": 60.0 * 60,
     },
+    "resend-unsent-emails": {
+        "task": "portal.tasks.resend_unsent_emails",
+        "schedule": 60.0 * 10,
+    },
     "expire-due-consents": {
         "task": "authorities.tasks.expire_due_consents",
         "schedule": 60.0,

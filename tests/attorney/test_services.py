@@ -392,3 +392,51 @@ def test_citizen_file_is_created_once_per_citizen_and_authority(karen, peter, ol
     services.accept(power_of_attorney=grant(karen, peter, [read_mail, tax_statement]), attorney=peter)
     services.accept(power_of_attorney=grant(karen, ole, [read_mail]), attorney=ole)
     assert CitizenFile.objects.filter(citizen=karen).count() == 1
+
+
+def test_expiry_runs_in_batches_and_tells_everyone_once(karen, ole, read_mail, time_machine, run_on_commit):
+    from ..factories import UserFactory
+
+    attorneys = [UserFactory() for _ in range(5)]
+    for attorney in attorneys:
+        services.accept(power_of_attorney=grant(karen, attorney, [read_mail], days=1), attorney=attorney)
+    mail.outbox.clear()
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=2))
+    with run_on_commit():
+        assert services.expire_due(batch_size=2) == 5
+    assert set(PowerOfAttorney.objects.values_list("status", flat=True)) == {Status.EXPIRED}
+    assert not CitizenFileUserObjectPermission.all_rows.exists()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([karen.email] * 5 + [a.email for a in attorneys])
+
+
+def test_an_email_that_was_never_queued_is_sent_by_the_resend_job(
+    karen, peter, read_mail, time_machine, run_on_commit
+):
+    from portal.tasks import resend_unsent_emails
+
+    grant(karen, peter, [read_mail])  # outside run_on_commit: as if the broker was down at commit
+    assert not mail.outbox
+    assert resend_unsent_emails() == 0  # too fresh: its own task may still be on the way
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=11))
+    assert resend_unsent_emails() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == [karen.email, peter.email]
+    assert resend_unsent_emails() == 0
+
+
+def test_a_failed_send_is_written_down_and_retried(karen, peter, read_mail, settings):
+    from unittest import mock
+
+    from portal.tasks import send_outbound_email
+
+    grant(karen, peter, [read_mail])
+    email = OutboundEmail.objects.get(recipient=peter.email)
+    with (
+        mock.patch("portal.tasks.send_mail", side_effect=OSError("SMTP server down")),
+        pytest.raises(OSError),
+    ):
+        send_outbound_email.run(email.pk)
+    email.refresh_from_db()
+    assert (email.sent_at, email.attempts, email.last_error) == (None, 1, "SMTP server down")
+    assert send_outbound_email.run(email.pk) is True
+    email.refresh_from_db()
+    assert email.sent_at is not None and email.attempts == 2

@@ -237,8 +237,9 @@ def test_a_transient_smtp_failure_is_retried_and_sends_exactly_once(worker, sett
     assert FlakyEmailBackend.calls == 2  # refused once, then delivered
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["someone@example.dk"]
-    # The failed try was rolled back with its transaction: the row records the one real send.
-    assert email.attempts == 1
+    # Both tries are on the row: the refused one and the one that sent.
+    assert email.attempts == 2
+    assert email.last_error == ""
     assert email.sent_at is not None
     runs = runs_of(worker)
     assert [run.retries for run in runs] == [0, 1]
