@@ -313,6 +313,26 @@ def request_consent(
     return consent_request
 
 
+def _consent_changed(
+    *,
+    type: str,
+    consent_request: ConsentRequest,
+    consent: Consent | None,
+    actor: User | None,
+    principal: User,
+) -> None:
+    """Every change to a consent is told to the authority that asked and written to the audit trail."""
+    emit_consent_event(consent_request=consent_request, consent=consent, type=type)
+    record_event(
+        action=f"consent.{type}",
+        actor=actor,
+        principal=principal,
+        authority=consent_request.authority,
+        target=consent or consent_request,
+        details={"category": consent_request.category.code},
+    )
+
+
 def _consent_right(authority: Authority) -> Right | None:
     return (
         Right.objects.select_related("service__authority")
@@ -362,14 +382,8 @@ def grant_consent(*, consent_request: ConsentRequest, actor: User, principal: Us
             valid_from=now,
             valid_until=now + datetime.timedelta(days=locked.days),
         )
-        emit_consent_event(consent_request=locked, consent=consent, type="granted")
-        record_event(
-            action="consent.granted",
-            actor=actor,
-            principal=principal,
-            authority=locked.authority,
-            target=consent,
-            details={"category": locked.category.code},
+        _consent_changed(
+            type="granted", consent_request=locked, consent=consent, actor=actor, principal=principal
         )
     return consent
 
@@ -383,14 +397,8 @@ def refuse_consent(*, consent_request: ConsentRequest, actor: User, principal: U
         locked.status = ConsentRequestStatus.REFUSED
         locked.answered_at, locked.answered_by = timezone.now(), actor
         locked.save(update_fields=["status", "answered_at", "answered_by"])
-        emit_consent_event(consent_request=locked, consent=None, type="refused")
-        record_event(
-            action="consent.refused",
-            actor=actor,
-            principal=principal,
-            authority=locked.authority,
-            target=locked,
-            details={"category": locked.category.code},
+        _consent_changed(
+            type="refused", consent_request=locked, consent=None, actor=actor, principal=principal
         )
     return locked
 
@@ -408,14 +416,8 @@ def withdraw_consent(*, consent: Consent, actor: User, principal: User) -> Conse
         locked.status = ConsentStatus.WITHDRAWN
         locked.ended_at, locked.ended_by = timezone.now(), actor
         locked.save(update_fields=["status", "ended_at", "ended_by"])
-        emit_consent_event(consent_request=locked.request, consent=locked, type="withdrawn")
-        record_event(
-            action="consent.withdrawn",
-            actor=actor,
-            principal=principal,
-            authority=locked.authority,
-            target=locked,
-            details={"category": consent.category.code},
+        _consent_changed(
+            type="withdrawn", consent_request=locked.request, consent=locked, actor=actor, principal=principal
         )
     return locked
 
@@ -431,14 +433,12 @@ def expire_due_consents(*, now: datetime.datetime | None = None) -> int:
         )
         Consent.objects.filter(pk__in=[c.pk for c in due]).update(status=ConsentStatus.EXPIRED, ended_at=now)
         for consent in due:
-            emit_consent_event(consent_request=consent.request, consent=consent, type="expired")
-            record_event(
-                action="consent.expired",
+            _consent_changed(
+                type="expired",
+                consent_request=consent.request,
+                consent=consent,
                 actor=None,
                 principal=consent.citizen,
-                authority=consent.authority,
-                target=consent,
-                details={"category": consent.category.code},
             )
     return len(due)
 

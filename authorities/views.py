@@ -143,31 +143,25 @@ def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpR
     )
 
 
-@login_required
-def done_in_my_name(request: HttpRequest) -> HttpResponse:
-    events = selectors.done_in_name_of(request.user)
+def _audit_history(request: HttpRequest, events, template: str) -> HttpResponse:
     audit_filter = AuditFilter(request.GET or None, queryset=events)
     page = Paginator(audit_filter.qs, 50).get_page(request.GET.get("side"))
     query = request.GET.copy()
     query.pop("side", None)
-    return render(
-        request,
-        "authorities/done_in_my_name.html",
-        {"page": page, "filter": audit_filter, "query": query.urlencode()},
+    return render(request, template, {"page": page, "filter": audit_filter, "query": query.urlencode()})
+
+
+@login_required
+def done_in_my_name(request: HttpRequest) -> HttpResponse:
+    return _audit_history(
+        request, selectors.done_in_name_of(request.user), "authorities/done_in_my_name.html"
     )
 
 
 @login_required
 def done_for_others(request: HttpRequest) -> HttpResponse:
-    events = selectors.done_for_others(request.user)
-    audit_filter = AuditFilter(request.GET or None, queryset=events)
-    page = Paginator(audit_filter.qs, 50).get_page(request.GET.get("side"))
-    query = request.GET.copy()
-    query.pop("side", None)
-    return render(
-        request,
-        "authorities/done_for_others.html",
-        {"page": page, "filter": audit_filter, "query": query.urlencode()},
+    return _audit_history(
+        request, selectors.done_for_others(request.user), "authorities/done_for_others.html"
     )
 
 
