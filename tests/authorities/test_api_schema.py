@@ -44,5 +44,8 @@ def test_api_conforms_to_its_schema(case, token):
         app=application,
         base_url="http://localhost",
         headers={"Authorization": f"Bearer {token}"},
-        excluded_checks=[schemathesis.checks.positive_data_acceptance, schemathesis.checks.negative_data_rejection],
+        excluded_checks=[
+            schemathesis.checks.positive_data_acceptance,
+            schemathesis.checks.negative_data_rejection,
+        ],
     )
