@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -140,6 +140,13 @@ def decide_for_authority(
     so the answer does not tell whether a person uses the portal."""
     if actor_national_id == principal_national_id:
         return Decision(True, Reason.SELF)
+    if at is None:
+        permitting = _permitting_mandate_now(
+            actor_national_id=actor_national_id, principal_national_id=principal_national_id, right=right
+        )
+        if permitting is not None:
+            return Decision(True, Reason.POWER_OF_ATTORNEY, permitting)
+    # No permit: work out the reason from the mandates' history (rarer, and allowed to cost more).
     people = {
         u.national_id: u
         for u in User.objects.filter(national_id__in=[actor_national_id, principal_national_id])
@@ -152,6 +159,40 @@ def decide_for_authority(
     if decision.permitted and at is None and not _object_permission_agrees(actor, principal, right, decision):
         return Decision(False, Reason.NO_POWER_OF_ATTORNEY)
     return decision
+
+
+def _permitting_mandate_now(
+    *, actor_national_id: str, principal_national_id: str, right: Right
+) -> PowerOfAttorney | None:
+    """The permit path in one indexed query: an active, in-period mandate with the right *and* its
+    guardian permission row on the grantor's file, in period (the same row guardian's checks read)."""
+    from authorities.models import CitizenFileUserObjectPermission
+
+    now = timezone.now()
+    object_permission = CitizenFileUserObjectPermission.all_rows.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+        power_of_attorney=OuterRef("pk"),
+        user=OuterRef("attorney"),
+        permission_id=right.permission_id,
+        content_object__citizen=OuterRef("grantor"),
+        valid_from__lte=now,
+    )
+    found = (
+        PowerOfAttorney.objects.filter(
+            grantor__national_id=principal_national_id,
+            attorney__national_id=actor_national_id,
+            attorney__is_active=True,
+            rights=right,
+            status=Status.ACTIVE,
+            valid_from__lte=now,
+            valid_until__gt=now,
+        )
+        .filter(Exists(object_permission))
+        .order_by("-valid_until")
+        .values_list("pk", "valid_until")
+        .first()
+    )
+    return PowerOfAttorney(pk=found[0], valid_until=found[1]) if found else None
 
 
 def effective_mandates_for_attorney(attorney: User) -> QuerySet[PowerOfAttorney]:

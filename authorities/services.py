@@ -244,12 +244,24 @@ def create_api_client(*, authority: Authority, name: str) -> tuple[ApiClient, st
     return client, token
 
 
+def _forget_cached_client(client: ApiClient) -> None:
+    """Drop the API's cached copy of the client, now and again once the change is committed."""
+    from django.core.cache import cache
+
+    from .api.authentication import client_cache_key
+
+    key = client_cache_key(client.token_hash)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key), robust=True)
+
+
 def revoke_api_client(*, client: ApiClient, by: User | None) -> ApiClient:
     """A revoked token stops working at its next request."""
     with transaction.atomic():
         updated = ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
+        _forget_cached_client(client)
         if updated:
             record_event(action="api_client.revoked", actor=by, authority=client.authority, target=client)
     client.refresh_from_db()
@@ -690,6 +702,7 @@ def register_webhook(*, client: ApiClient, url: str) -> tuple[ApiClient, str]:
     secret = "whsec_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiClient.objects.filter(pk=client.pk).update(webhook_url=url, webhook_secret=secret)
+        _forget_cached_client(client)
         record_event(
             action="api_client.webhook_registered", actor=None, authority=client.authority, target=client
         )
@@ -700,6 +713,7 @@ def register_webhook(*, client: ApiClient, url: str) -> tuple[ApiClient, str]:
 def remove_webhook(*, client: ApiClient) -> None:
     with transaction.atomic():
         ApiClient.objects.filter(pk=client.pk).update(webhook_url="", webhook_secret="")
+        _forget_cached_client(client)
         record_event(
             action="api_client.webhook_removed", actor=None, authority=client.authority, target=client
         )

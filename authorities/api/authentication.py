@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -13,6 +14,32 @@ TOKEN_PREFIX = "fmt_"  # noqa: S105 - a marker that makes leaked tokens easy to 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+CLIENT_CACHE_SECONDS = 30
+
+
+def client_cache_key(token_hash: str) -> str:
+    return f"api:client:{token_hash}"
+
+
+def cached_client(token_hash: str) -> ApiClient | None:
+    """The active client with this token, remembered briefly in the shared cache.
+
+    Revoking a client deletes its entry (authorities.services.revoke_api_client), so a revoked
+    token still stops working at its next request.
+    """
+    key = client_cache_key(token_hash)
+    client = cache.get(key)
+    if client is None:
+        client = (
+            ApiClient.objects.select_related("authority")
+            .filter(token_hash=token_hash, revoked_at__isnull=True)
+            .first()
+        )
+        if client is not None:
+            cache.set(key, client, CLIENT_CACHE_SECONDS)
+    return client
 
 
 def new_token() -> str:
@@ -34,17 +61,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             token = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("The token is not valid.")) from None
-        client = (
-            ApiClient.objects.select_related("authority")
-            .filter(token_hash=hash_token(token), revoked_at__isnull=True)
-            .first()
-        )
+        client = cached_client(hash_token(token))
         if client is None:
             raise exceptions.AuthenticationFailed(_("The token is not valid or has been revoked."))
         now = timezone.now()
         # Recording last use at most once a minute keeps a write off the hot path.
         if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+            client.last_used_at = now
+            cache.set(client_cache_key(client.token_hash), client, CLIENT_CACHE_SECONDS)
         return client, token
 
     def authenticate_header(self, request) -> str:

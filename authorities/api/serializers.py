@@ -1,3 +1,6 @@
+import re
+
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -36,7 +39,14 @@ class CprField(TextField):
             raise serializers.ValidationError(error.messages) from None
 
 
+RIGHT_CACHE_SECONDS = 60
+RIGHT_CODE = re.compile(r"[a-z0-9-]{1,40}\.[a-z0-9_]{1,40}")
+
+
 class RightField(serializers.SlugRelatedField):
+    """A right by its code. The catalogue changes rarely and codes are stable, so a right that
+    exists is remembered in the shared cache for a minute: one lookup fewer on every decision."""
+
     def __init__(self, **kwargs):
         super().__init__(
             slug_field="code",
@@ -48,6 +58,16 @@ class RightField(serializers.SlugRelatedField):
             help_text="Right code, e.g. skat.read_mail",
             **kwargs,
         )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not RIGHT_CODE.fullmatch(data):
+            return super().to_internal_value(data)
+        key = f"api:right:{data}"
+        right = cache.get(key)
+        if right is None:
+            right = super().to_internal_value(data)  # raises for an unknown code, which is not cached
+            cache.set(key, right, RIGHT_CACHE_SECONDS)
+        return right
 
 
 class DecisionQuestionSerializer(serializers.Serializer):

@@ -393,3 +393,19 @@ def test_schema_and_docs_are_served(client):
     schema = client.get(reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert schema.status_code == 200
     assert client.get(reverse("api:docs")).status_code == 200
+
+
+def test_a_mandate_without_its_object_permission_is_denied(api, skat_token, active_mandate):
+    from authorities.models import CitizenFileUserObjectPermission
+
+    # Both must agree: an active mandate whose guardian permission row is missing does not permit.
+    CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney=active_mandate).delete()
+    assert ask(api, skat_token, PETER, KAREN, "skat.read_mail").json()["decision"] == "deny"
+
+
+def test_a_right_created_after_a_failed_lookup_is_found(api, skat_token, read_mail):
+    from ..factories import RightFactory
+
+    assert ask(api, skat_token, PETER, KAREN, "skat.new_right").status_code == 400
+    RightFactory(service=read_mail.service, code="skat.new_right")
+    assert ask(api, skat_token, PETER, KAREN, "skat.new_right").status_code == 200
