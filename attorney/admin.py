@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from authorities.admin_scoping import (
     AuthorityScopedAdmin,
+    ReadOnlyScopedAdmin,
     add_service_errors,
     private_pdf_response,
 )
@@ -267,7 +268,7 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
 
 
 @admin.register(AttorneyRequest)
-class AttorneyRequestAdmin(AuthorityScopedAdmin):
+class AttorneyRequestAdmin(ReadOnlyScopedAdmin):
     """Requests between citizens belong to no authority: service desk only, read-only."""
 
     list_display = ["requester", "grantor", "status", "created_at"]
@@ -275,12 +276,3 @@ class AttorneyRequestAdmin(AuthorityScopedAdmin):
     date_hierarchy = "created_at"
     search_fields = ["requester__name", "grantor__name"]
     cpr_search_fields = ["requester__national_id", "grantor__national_id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

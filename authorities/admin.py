@@ -20,6 +20,7 @@ from portal.cpr import format_cpr
 from . import services
 from .admin_scoping import (
     AuthorityScopedAdmin,
+    ReadOnlyScopedAdmin,
     ScopedReadOnlyInline,
     add_service_errors,
     private_pdf_response,
@@ -122,7 +123,7 @@ class ApplicationInline(ScopedReadOnlyInline):
 
 
 @admin.register(CitizenFile)
-class CitizenFileAdmin(CitizenColumnsMixin, AuthorityScopedAdmin):
+class CitizenFileAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
     """A citizen's file at the authority, with its letters and applications. Files are created by
     the services the first time something needs one, never by hand."""
 
@@ -138,18 +139,9 @@ class CitizenFileAdmin(CitizenColumnsMixin, AuthorityScopedAdmin):
     readonly_fields = fields
     inlines = [LetterInline, ApplicationInline]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 @admin.register(Letter)
-class LetterAdmin(CitizenColumnsMixin, AuthorityScopedAdmin):
+class LetterAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
     """Letters the authority has sent; sent by authorities.services.send_letter, never edited."""
 
     list_display = ["subject", "citizen_name", "citizen_cpr", "authority", "sent_at"]
@@ -164,15 +156,6 @@ class LetterAdmin(CitizenColumnsMixin, AuthorityScopedAdmin):
     @admin.display(description=_("authority"))
     def authority(self, obj: Letter) -> Authority:
         return obj.citizen_file.authority
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class DecisionForm(forms.Form):
@@ -197,7 +180,7 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(Application)
-class ApplicationAdmin(CitizenColumnsMixin, AuthorityScopedAdmin):
+class ApplicationAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
     """Applications to the authority's services. Status and decision change only through
     authorities.services.decide_application_as_caseworker, which also writes to the citizen."""
 
@@ -240,15 +223,6 @@ class ApplicationAdmin(CitizenColumnsMixin, AuthorityScopedAdmin):
             return "–"
         url = reverse("admin:authorities_application_attachment", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, gettext("Download"))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_decide_permission(self, request: HttpRequest, obj=None) -> bool:
         return (
@@ -386,19 +360,6 @@ class AuthorityMembershipAdmin(AuthorityScopedAdmin):
 
 
 # --- Consent, API clients and events ---------------------------------------------------------
-
-
-class ReadOnlyScopedAdmin(AuthorityScopedAdmin):
-    """Records that only change through the services: looked at here, never edited."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(DataCategory)

@@ -148,6 +148,19 @@ class AuthorityScopedAdmin(AuthorityScopedAdminMixin, admin.ModelAdmin):
     pass
 
 
+class ReadOnlyScopedAdmin(AuthorityScopedAdmin):
+    """Records that only change through the services: looked at here, never edited."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class ScopedReadOnlyInline(admin.TabularInline):
     """Records on a parent's page, shown read-only and through the same scope as the parent."""
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from authorities.admin_scoping import AuthorityScopedAdminMixin
+from authorities.admin_scoping import AuthorityScopedAdminMixin, ReadOnlyScopedAdmin
 from authorities.selectors import audit_events_about_cpr
 
 from .cpr import format_cpr
@@ -35,7 +35,7 @@ class UserAdmin(AuthorityScopedAdminMixin, DjangoUserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(AuthorityScopedAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyScopedAdmin):
     """The audit trail, read-only. A caseworker sees the events at their authority and finds a
     person's by CPR number, whether that person acted, was acted for, or is the citizen concerned."""
 
@@ -77,12 +77,3 @@ class AuditEventAdmin(AuthorityScopedAdminMixin, admin.ModelAdmin):
     def search_by_cpr(self, request, queryset, cpr):
         # Beyond actor and principal, an authority's decisions name the citizen only in the details.
         return audit_events_about_cpr(events=queryset, cpr=cpr)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
