@@ -226,8 +226,10 @@ def _create(
     created_by: User,
     basis: str,
     replaces: PowerOfAttorney | None,
+    registered_by: User | None = None,
+    paper_document=None,
 ) -> PowerOfAttorney:
-    mandate = PowerOfAttorney.objects.create(
+    mandate = PowerOfAttorney(
         grantor=grantor,
         attorney=attorney,
         invitee_national_id="" if attorney else invitee_national_id,
@@ -237,7 +239,11 @@ def _create(
         created_by=created_by,
         basis=basis,
         replaces=replaces,
+        registered_by=registered_by,
     )
+    if paper_document is not None:
+        mandate.paper_document.save(f"{mandate.pk}.pdf", paper_document, save=False)
+    mandate.save(force_insert=True)
     mandate.rights.set(rights)
     return mandate
 
@@ -253,13 +259,15 @@ def grant_power_of_attorney(
     created_by: User | None = None,
     basis: str = Basis.DIGITAL,
     replaces: PowerOfAttorney | None = None,
+    registered_by: User | None = None,
+    paper_document=None,
 ) -> PowerOfAttorney:
     """The grantor appoints an attorney, who must then accept.
 
     The attorney is identified by CPR number *and* name: if a person with that CPR uses the
     portal, the name must be theirs; otherwise the power of attorney waits as an invitation for
     that CPR. Nobody can appoint themselves, and an identical open power of attorney to the same
-    person is refused.
+    person is refused. A paper basis names the registering caseworker and carries the signed form.
     """
     try:
         cpr = normalize_cpr(attorney_national_id)
@@ -300,6 +308,8 @@ def grant_power_of_attorney(
             created_by=created_by or grantor,
             basis=basis,
             replaces=replaces,
+            registered_by=registered_by,
+            paper_document=paper_document,
         )
         _audit(
             "granted",
@@ -761,16 +771,11 @@ def register_paper_power_of_attorney(
             valid_from=valid_from,
             valid_until=valid_until,
             created_by=caseworker,
+            basis=Basis.PAPER,
+            registered_by=caseworker,
+            paper_document=document,
         )
-        # grant_power_of_attorney has no parameter for the registering caseworker, and a paper
-        # basis without one breaks the poa_paper_has_caseworker constraint. So the basis, the
-        # caseworker and the form are recorded here, in the same transaction, before anyone can
-        # see the row.
         mandate = _lock(mandate)
-        mandate.basis = Basis.PAPER
-        mandate.registered_by = caseworker
-        mandate.paper_document.save(f"{mandate.pk}.pdf", document, save=False)
-        mandate.save(update_fields=["basis", "registered_by", "paper_document", "updated_at"])
         record_event(
             action="power_of_attorney.registered_on_paper",
             actor=caseworker,
