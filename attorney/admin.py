@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from authorities.admin_scoping import (
     AuthorityScopedAdmin,
     ReadOnlyScopedAdmin,
-    add_service_errors,
     private_pdf_response,
 )
 from authorities.models import Right
 from authorities.selectors import in_caseworker_scope
 from portal.cpr import format_cpr
+from portal.forms import add_service_errors
 
 from . import services
 from .admin_forms import CaseworkerRevokeForm, PaperRegistrationForm

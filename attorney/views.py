@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from authorities.models import Right
 from portal.eid import requires_substantial_assurance
+from portal.forms import add_service_errors
 from portal.selectors import events_about
 
 from . import selectors, services
@@ -42,14 +43,6 @@ def _mandate_or_404(request: HttpRequest, mandate_id) -> "selectors.PowerOfAttor
     if mandate is None:
         raise Http404
     return mandate
-
-
-def _apply_service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required
@@ -300,7 +293,7 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
                 valid_until=form.cleaned_data["valid_until_at"],
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -400,7 +393,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 message=form.cleaned_data["message"],
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Your request has been sent."))
             return redirect("attorney:overview")
@@ -451,7 +444,7 @@ def request_answer(request: HttpRequest, request_id) -> HttpResponse:
                 )
                 return redirect("attorney:detail", mandate.pk)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
     return render(
         request, "attorney/request_answer.html", {"attorney_request": attorney_request, "form": form}
     )

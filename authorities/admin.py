@@ -16,13 +16,13 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.cpr import format_cpr
+from portal.forms import add_service_errors
 
 from . import services
 from .admin_scoping import (
     AuthorityScopedAdmin,
     ReadOnlyScopedAdmin,
     ScopedReadOnlyInline,
-    add_service_errors,
     private_pdf_response,
 )
 from .models import (

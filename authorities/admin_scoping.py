@@ -45,15 +45,6 @@ def cpr_in(search_term: str) -> str | None:
         return None
 
 
-def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field if the form has it, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
-
-
 class AuthorityScopedAdminMixin:
     """Put before ``admin.ModelAdmin`` (or any ModelAdmin subclass) in the bases.
 

@@ -7,6 +7,15 @@ from .cpr import normalize_cpr
 from .models import Language, User
 
 
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field if the form has it, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
 class SignupForm(AllauthSignupForm):
     """Allauth's sign-up with the person's name, CPR number and language."""
 
