@@ -37,6 +37,11 @@ REASON_TEXT = {
 }
 
 
+def _rights_with_authority() -> Prefetch:
+    """A mandate's rights with their service and authority, as every page that lists them needs."""
+    return Prefetch("rights", queryset=Right.objects.select_related("service__authority"))
+
+
 @dataclass(frozen=True)
 class Decision:
     permitted: bool
@@ -203,7 +208,7 @@ def effective_mandates_for_attorney(attorney: User) -> QuerySet[PowerOfAttorney]
             attorney=attorney, status=Status.ACTIVE, valid_from__lte=now, valid_until__gt=now
         )
         .select_related("grantor")
-        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .prefetch_related(_rights_with_authority())
         .order_by("grantor__name")
     )
 
@@ -221,7 +226,7 @@ def mandates_given(grantor: User) -> QuerySet[PowerOfAttorney]:
     return (
         PowerOfAttorney.objects.filter(grantor=grantor)
         .select_related("attorney")
-        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .prefetch_related(_rights_with_authority())
     )
 
 
@@ -229,7 +234,7 @@ def mandates_received(attorney: User) -> QuerySet[PowerOfAttorney]:
     return (
         PowerOfAttorney.objects.filter(attorney=attorney)
         .select_related("grantor")
-        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .prefetch_related(_rights_with_authority())
     )
 
 
@@ -238,7 +243,7 @@ def visible_mandate(*, user: User, mandate_id) -> PowerOfAttorney | None:
     return (
         PowerOfAttorney.objects.filter(Q(grantor=user) | Q(attorney=user), pk=mandate_id)
         .select_related("grantor", "attorney", "created_by", "ended_by", "replaces")
-        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .prefetch_related(_rights_with_authority())
         .first()
     )
 
@@ -247,7 +252,7 @@ def open_requests_to(grantor: User) -> QuerySet[AttorneyRequest]:
     return (
         AttorneyRequest.objects.filter(grantor=grantor, status=RequestStatus.PENDING)
         .select_related("requester")
-        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .prefetch_related(_rights_with_authority())
     )
 
 
@@ -255,7 +260,7 @@ def requests_made_by(requester: User) -> QuerySet[AttorneyRequest]:
     return (
         AttorneyRequest.objects.filter(requester=requester)
         .select_related("grantor")
-        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .prefetch_related(_rights_with_authority())
     )
 
 
@@ -273,7 +278,7 @@ def invitations_for(user: User) -> QuerySet[PowerOfAttorney]:
     return (
         PowerOfAttorney.objects.filter(addressed, status=Status.PENDING, valid_until__gt=timezone.now())
         .select_related("grantor")
-        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .prefetch_related(_rights_with_authority())
     )
 
 
@@ -292,6 +297,6 @@ def mandate_summary(mandate_id) -> PowerOfAttorney | None:
     return (
         PowerOfAttorney.objects.filter(pk=mandate_id)
         .select_related("grantor", "attorney")
-        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .prefetch_related(_rights_with_authority())
         .first()
     )
