@@ -362,7 +362,13 @@ def _may_answer_consent(*, actor: User, principal: User, authority: Authority) -
     return right is not None and can_act_for(actor, principal, right)
 
 
-def _lock_open_consent_request(consent_request: ConsentRequest, principal: User) -> ConsentRequest:
+def _answer_consent_request(
+    consent_request: ConsentRequest, *, actor: User, principal: User, status: str
+) -> ConsentRequest:
+    """Lock an open request addressed to the principal and record the answer; the caller's
+    transaction holds the lock until its consequences are written."""
+    if not _may_answer_consent(actor=actor, principal=principal, authority=consent_request.authority):
+        raise PermissionDenied(_("Your power of attorney does not let you answer consent requests here."))
     locked = (
         ConsentRequest.objects.select_for_update()
         .select_related("authority", "category")
@@ -372,27 +378,26 @@ def _lock_open_consent_request(consent_request: ConsentRequest, principal: User)
         raise PermissionDenied(_("This request is not addressed to this person."))
     if locked.status != ConsentRequestStatus.PENDING:
         raise ValidationError(_("This request has already been answered."))
+    locked.status = status
+    locked.answered_at, locked.answered_by = timezone.now(), actor
+    locked.save(update_fields=["status", "answered_at", "answered_by"])
     return locked
 
 
 def grant_consent(*, consent_request: ConsentRequest, actor: User, principal: User) -> Consent:
     """The citizen (or an attorney holding ``<authority>.consent``) gives the consent asked for."""
-    if not _may_answer_consent(actor=actor, principal=principal, authority=consent_request.authority):
-        raise PermissionDenied(_("Your power of attorney does not let you answer consent requests here."))
     with transaction.atomic():
-        locked = _lock_open_consent_request(consent_request, principal)
-        now = timezone.now()
-        locked.status = ConsentRequestStatus.GRANTED
-        locked.answered_at, locked.answered_by = now, actor
-        locked.save(update_fields=["status", "answered_at", "answered_by"])
+        locked = _answer_consent_request(
+            consent_request, actor=actor, principal=principal, status=ConsentRequestStatus.GRANTED
+        )
         consent = Consent.objects.create(
             request=locked,
             authority=locked.authority,
             citizen=principal,
             category=locked.category,
             given_by=actor,
-            valid_from=now,
-            valid_until=now + datetime.timedelta(days=locked.days),
+            valid_from=locked.answered_at,
+            valid_until=locked.answered_at + datetime.timedelta(days=locked.days),
         )
         _consent_changed(
             type="granted", consent_request=locked, consent=consent, actor=actor, principal=principal
@@ -402,13 +407,10 @@ def grant_consent(*, consent_request: ConsentRequest, actor: User, principal: Us
 
 def refuse_consent(*, consent_request: ConsentRequest, actor: User, principal: User) -> ConsentRequest:
     """The citizen (or an attorney holding ``<authority>.consent``) says no; nothing may be used."""
-    if not _may_answer_consent(actor=actor, principal=principal, authority=consent_request.authority):
-        raise PermissionDenied(_("Your power of attorney does not let you answer consent requests here."))
     with transaction.atomic():
-        locked = _lock_open_consent_request(consent_request, principal)
-        locked.status = ConsentRequestStatus.REFUSED
-        locked.answered_at, locked.answered_by = timezone.now(), actor
-        locked.save(update_fields=["status", "answered_at", "answered_by"])
+        locked = _answer_consent_request(
+            consent_request, actor=actor, principal=principal, status=ConsentRequestStatus.REFUSED
+        )
         _consent_changed(
             type="refused", consent_request=locked, consent=None, actor=actor, principal=principal
         )
