@@ -409,3 +409,17 @@ def test_a_right_created_after_a_failed_lookup_is_found(api, skat_token, read_ma
     assert ask(api, skat_token, PETER, KAREN, "skat.new_right").status_code == 400
     RightFactory(service=read_mail.service, code="skat.new_right")
     assert ask(api, skat_token, PETER, KAREN, "skat.new_right").status_code == 200
+
+
+@pytest.mark.parametrize("right", ['\x00"', "skat.read_mail\x00", "x" * 500, "SKAT.READ_MAIL"])
+def test_a_right_that_cannot_be_a_code_is_400_not_a_server_error(api, skat_token, read_mail, right):
+    response = ask(api, skat_token, PETER, KAREN, right)
+    assert response.status_code == 400
+    assert "right" in response.json()
+
+
+def test_a_data_category_with_a_nul_character_is_400(api, skat_token):
+    body = {"citizen": KAREN, "category": "skat.income\x00", "purpose_da": "a", "purpose_en": "b", "days": 1}
+    response = api("post", "consent_requests", skat_token, body)
+    assert response.status_code == 400
+    assert "category" in response.json()
