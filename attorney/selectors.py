@@ -84,6 +84,9 @@ def decide(
     """
     if actor.pk == principal.pk:
         return Decision(True, Reason.SELF)
+    if not (actor.is_identity_verified and principal.is_identity_verified):
+        # A mandate between accounts whose identity is only claimed binds nobody.
+        return Decision(False, Reason.NO_POWER_OF_ATTORNEY)
     at = at or timezone.now()
     mandates = list(
         PowerOfAttorney.objects.filter(grantor=principal, attorney=actor, activated_at__isnull=False)
@@ -154,7 +157,9 @@ def decide_for_authority(
     # No permit: work out the reason from the mandates' history (rarer, and allowed to cost more).
     people = {
         u.national_id: u
-        for u in User.objects.filter(national_id__in=[actor_national_id, principal_national_id])
+        for u in User.objects.filter(
+            national_id__in=[actor_national_id, principal_national_id], identity_verified_at__isnull=False
+        )
     }
     actor, principal = people.get(actor_national_id), people.get(principal_national_id)
     if actor is None or principal is None or not actor.is_active:
@@ -185,7 +190,9 @@ def _permitting_mandate_now(
     found = (
         PowerOfAttorney.objects.filter(
             grantor__national_id=principal_national_id,
+            grantor__identity_verified_at__isnull=False,
             attorney__national_id=actor_national_id,
+            attorney__identity_verified_at__isnull=False,
             attorney__is_active=True,
             rights=right,
             status=Status.ACTIVE,
@@ -201,11 +208,18 @@ def _permitting_mandate_now(
 
 
 def effective_mandates_for_attorney(attorney: User) -> QuerySet[PowerOfAttorney]:
-    """Mandates the attorney can use right now, with grantor and rights loaded."""
+    """Mandates the attorney can use right now, with grantor and rights loaded (none for an
+    account whose identity is not verified, and none from a grantor whose identity is not)."""
+    if not attorney.is_identity_verified:
+        return PowerOfAttorney.objects.none()
     now = timezone.now()
     return (
         PowerOfAttorney.objects.filter(
-            attorney=attorney, status=Status.ACTIVE, valid_from__lte=now, valid_until__gt=now
+            attorney=attorney,
+            grantor__identity_verified_at__isnull=False,
+            status=Status.ACTIVE,
+            valid_from__lte=now,
+            valid_until__gt=now,
         )
         .select_related("grantor")
         .prefetch_related(_rights_with_authority())
@@ -271,10 +285,16 @@ def rights_catalogue() -> list[Right]:
 
 
 def invitations_for(user: User) -> QuerySet[PowerOfAttorney]:
-    """Pending powers of attorney addressed to the user, also those made out to their CPR before they signed up."""
-    addressed = Q(attorney=user)
-    if user.national_id:
-        addressed |= Q(attorney__isnull=True, invitee_national_id=user.national_id)
+    """Pending powers of attorney addressed to the user, also those made out to their CPR number and
+    name before they had an account. An unverified account is addressed by nothing: its CPR number
+    is only a claim, so it learns nothing of what waits for that number."""
+    if not user.is_identity_verified:
+        return PowerOfAttorney.objects.none()
+    addressed = Q(attorney=user) | Q(
+        attorney__isnull=True,
+        invitee_national_id=user.national_id,
+        invitee_name__iexact=" ".join(user.name.split()),
+    )
     return (
         PowerOfAttorney.objects.filter(addressed, status=Status.PENDING, valid_until__gt=timezone.now())
         .select_related("grantor")

@@ -26,6 +26,7 @@ from authorities.models import CitizenFileUserObjectPermission, Right
 from authorities.services import emit_mandate_event, get_or_create_citizen_file
 from portal.audit import record_event
 from portal.cpr import normalize_cpr
+from portal.identity import require_verified_identity
 from portal.models import User
 from portal.notifications import notify
 
@@ -276,6 +277,7 @@ def grant_power_of_attorney(
     name = " ".join((attorney_name or "").split())
     if not name:
         raise ValidationError({"attorney_name": _("Enter the name of the person you want to appoint.")})
+    require_verified_identity(grantor)
     if cpr == grantor.national_id:
         raise ValidationError({"attorney_national_id": _("You cannot appoint yourself.")})
     rights = _validate_rights(rights)
@@ -284,11 +286,12 @@ def grant_power_of_attorney(
     with transaction.atomic():
         # Serialise grants by the same grantor so two identical submissions cannot both pass.
         User.objects.select_for_update(of=("self",)).filter(pk=grantor.pk).first()
-        attorney = User.objects.filter(national_id=cpr).first()
+        # Only a verified account with the same name is the attorney. Otherwise (no account, an
+        # unverified one, another name) it waits as an invitation for the CPR number and name: the
+        # grantor sees the same outcome in every case, so the form tells nobody who uses the portal.
+        attorney = User.objects.with_verified_cpr(cpr).first()
         if attorney is not None and not names_match(name, attorney.name):
-            raise ValidationError(
-                {"attorney_name": _("The CPR number and the name do not belong to the same person.")}
-            )
+            attorney = None
         if _identical_open_mandate_exists(
             grantor=grantor, attorney=attorney, invitee_national_id=cpr, rights=rights, exclude=replaces
         ):
@@ -527,9 +530,12 @@ def change(
 
 
 def _is_addressed_to(mandate: PowerOfAttorney, user: User) -> bool:
+    """The attorney named, or for an invitation the verified person with its CPR number and name."""
+    if not user.is_identity_verified:
+        return False
     if mandate.attorney_id is not None:
         return mandate.attorney_id == user.pk
-    return bool(user.national_id) and mandate.invitee_national_id == user.national_id
+    return mandate.invitee_national_id == user.national_id and names_match(mandate.invitee_name, user.name)
 
 
 # --- Requests from a relative ---------------------------------------------------------------
@@ -549,6 +555,7 @@ def request_power_of_attorney(
     Guarded against abuse: a cap on open requests per requester, no new request to the same
     citizen for some days after a rejection, and none at all to a citizen who blocked the requester.
     """
+    require_verified_identity(requester)
     try:
         cpr = normalize_cpr(grantor_national_id)
     except ValidationError as error:
@@ -559,7 +566,7 @@ def request_power_of_attorney(
     _validate_period(timezone.now(), valid_until)
     with transaction.atomic():
         User.objects.select_for_update(of=("self",)).filter(pk=requester.pk).first()
-        grantor = User.objects.filter(national_id=cpr).first()
+        grantor = User.objects.with_verified_cpr(cpr).first()
         if grantor is None or not names_match(grantor_name, grantor.name):
             raise ValidationError(
                 _("We could not find a person using the portal with this CPR number and name.")
@@ -752,7 +759,7 @@ def register_paper_power_of_attorney(
             errors["rights"] = [_("You can only register rights of your own authority.")]
     if errors:
         raise ValidationError(errors)
-    grantor = User.objects.filter(national_id=grantor_cpr, is_active=True).first()
+    grantor = User.objects.with_verified_cpr(grantor_cpr).filter(is_active=True).first()
     if grantor is None or not names_match(grantor_name or "", grantor.name):
         raise ValidationError(
             {"grantor_national_id": _("No person using the portal has this CPR number and name.")}

@@ -30,7 +30,7 @@ class Authority(TranslatedNameMixin, models.Model):
         _("CVR number"),
         max_length=8,
         unique=True,
-        validators=[RegexValidator(r"^\d{8}$", _("A CVR number is 8 digits."))],
+        validators=[RegexValidator(r"^[0-9]{8}\Z", _("A CVR number is 8 digits."))],
     )
     slug = models.SlugField(_("short name"), max_length=50, unique=True)
 

@@ -127,7 +127,8 @@ def done_for_others(actor: User) -> QuerySet[AuditEvent]:
 def consent_requests_for(principal: User) -> QuerySet:
     from .models import ConsentRequest
 
-    if not principal.national_id:
+    if not principal.is_identity_verified:
+        # Requests are held by CPR number: an account that only claims the number sees none of them.
         return ConsentRequest.objects.none()
     return ConsentRequest.objects.filter(citizen_national_id=principal.national_id).select_related(
         "authority", "category__authority", "answered_by"
@@ -154,6 +155,7 @@ def consent_in_force(*, authority_id: int, citizen_national_id: str, category_co
         Consent.objects.filter(
             authority_id=authority_id,
             citizen__national_id=citizen_national_id,
+            citizen__identity_verified_at__isnull=False,
             category__code=category_code,
             status=ConsentStatus.GRANTED,
             valid_from__lte=now,
@@ -236,13 +238,15 @@ def is_in_caseworker_scope(*, user: User, record) -> bool:
 def audit_events_about_cpr(*, events: QuerySet[AuditEvent], cpr: str) -> QuerySet[AuditEvent]:
     """Events where the person with this (normalised) CPR acted, was acted for, or is the citizen or
     a party named in the details (an authority's decisions name the citizen only there)."""
-    person_id = User.objects.filter(national_id=cpr).values_list("pk", flat=True).first()
-    if person_id is None:
-        return events.none()
-    return events.filter(
-        Q(actor_id=person_id)
-        | Q(principal_id=person_id)
-        | Q(details__citizen=person_id)
-        | Q(details__grantor=person_id)
-        | Q(details__attorney=person_id)
-    )
+    # Every account with the number: the verified owner and any that only claimed it, so a caseworker
+    # looking into a misuse sees what the claimants did too.
+    condition = Q()
+    for person_id in User.objects.filter(national_id=cpr).values_list("pk", flat=True):
+        condition |= (
+            Q(actor_id=person_id)
+            | Q(principal_id=person_id)
+            | Q(details__citizen=person_id)
+            | Q(details__grantor=person_id)
+            | Q(details__attorney=person_id)
+        )
+    return events.filter(condition) if condition else events.none()

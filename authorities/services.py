@@ -305,7 +305,7 @@ def request_consent(
             purpose_en=purpose_en.strip(),
             days=days,
         )
-        citizen = User.objects.filter(national_id=citizen_national_id, is_active=True).first()
+        citizen = User.objects.with_verified_cpr(citizen_national_id).filter(is_active=True).first()
         record_event(
             action="consent.requested",
             actor=None,
@@ -356,6 +356,8 @@ def _consent_right(authority: Authority) -> Right | None:
 def _may_answer_consent(*, actor: User, principal: User, authority: Authority) -> bool:
     from attorney.selectors import can_act_for
 
+    if not actor.is_identity_verified:
+        return False
     if actor.pk == principal.pk:
         return True
     right = _consent_right(authority)
@@ -374,7 +376,7 @@ def _answer_consent_request(
         .select_related("authority", "category")
         .get(pk=consent_request.pk)
     )
-    if not principal.national_id or locked.citizen_national_id != principal.national_id:
+    if not principal.is_identity_verified or locked.citizen_national_id != principal.national_id:
         raise PermissionDenied(_("This request is not addressed to this person."))
     if locked.status != ConsentRequestStatus.PENDING:
         raise ValidationError(_("This request has already been answered."))

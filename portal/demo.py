@@ -29,7 +29,7 @@ from authorities.models import (
     Right,
     Service,
 )
-from portal.models import User
+from portal.models import IdentityVerification, User
 
 DEMO_PASSWORD = "Fuldmagt-demo-2026"  # noqa: S105 - documented demo login
 # Base32 TOTP secret shared by the demo caseworkers, so a newcomer can add it to an authenticator app
@@ -316,9 +316,21 @@ def seed_consents(people: dict[str, User]) -> None:
 def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = False) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
+        # The demo's citizens are seeded as if they had logged in with MitID once.
         user = User.objects.create_user(
-            email=email, password=DEMO_PASSWORD, name=name, national_id=national_id, is_staff=is_staff
+            email=email,
+            password=DEMO_PASSWORD,
+            name=name,
+            national_id=national_id,
+            is_staff=is_staff,
+            identity_verified_at=timezone.now() if national_id else None,
+            identity_verification=IdentityVerification.MITID if national_id else "",
         )
+    elif national_id and not user.is_identity_verified:
+        User.objects.filter(pk=user.pk).update(
+            identity_verified_at=timezone.now(), identity_verification=IdentityVerification.MITID
+        )
+        user.refresh_from_db()
     EmailAddress.objects.update_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}
     )

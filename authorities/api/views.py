@@ -165,9 +165,15 @@ class PowerOfAttorneyListView(APIView):
             rights__service__authority_id=authority_id,
         ).distinct()
         if query.validated_data.get("principal"):
-            mandates = mandates.filter(grantor__national_id=query.validated_data["principal"])
+            mandates = mandates.filter(
+                grantor__national_id=query.validated_data["principal"],
+                grantor__identity_verified_at__isnull=False,
+            )
         else:
-            mandates = mandates.filter(attorney__national_id=query.validated_data["attorney"])
+            mandates = mandates.filter(
+                attorney__national_id=query.validated_data["attorney"],
+                attorney__identity_verified_at__isnull=False,
+            )
         mandates = mandates.select_related("grantor", "attorney").prefetch_related(
             Prefetch("rights", queryset=own_rights, to_attr="own_rights")
         )
@@ -208,9 +214,12 @@ class LetterView(APIView):
     def post(self, request):
         serializer = LetterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        recipient = User.objects.filter(
-            national_id=serializer.validated_data["recipient"], is_active=True
-        ).first()
+        # Only a verified account receives letters: an unverified one has only typed the number.
+        recipient = (
+            User.objects.with_verified_cpr(serializer.validated_data["recipient"])
+            .filter(is_active=True)
+            .first()
+        )
         if recipient is None:
             raise ValidationError({"recipient": [_("No person with this CPR number uses the portal.")]})
         try:

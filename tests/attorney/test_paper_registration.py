@@ -182,7 +182,6 @@ def test_service_desk_may_register_rights_of_any_authority(karen, peter, read_ma
         ({"grantor_name": "Someone Else"}, "grantor_national_id", "No person using the portal"),
         ({"grantor_national_id": "12345"}, "grantor_national_id", "10 digits"),
         ({"attorney_national_id": "320190-4567"}, "attorney_national_id", "real date of birth"),
-        ({"attorney_name": "Ole Hansen"}, "attorney_name", "do not belong to the same person"),
         ({"attorney_national_id": "010245-1234"}, "attorney_national_id", "appoint yourself"),
         ({"document": "not-a-file"}, "document", ""),
         ({"identity_checked": ""}, "identity_checked", ""),
