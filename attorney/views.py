@@ -84,7 +84,7 @@ def create(request: HttpRequest) -> HttpResponse:
             "valid_until": datetime.datetime.fromisoformat(draft["valid_until"]).date(),
         }
     form = GrantForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _may_check_cpr_and_name(request, form):
         cleaned = form.cleaned_data
         request.session[DRAFT_SESSION_KEY] = {
             "attorney_national_id": cleaned["attorney_national_id"],
@@ -95,6 +95,17 @@ def create(request: HttpRequest) -> HttpResponse:
         }
         return redirect("attorney:confirm")
     return render(request, "attorney/create.html", {"form": form})
+
+
+def _may_check_cpr_and_name(request: HttpRequest, form) -> bool:
+    """Each CPR number and name typed into a form is a question about a person: a few an hour per
+    account, so nobody can run through a list of numbers."""
+    if ratelimit.consume(request, action="cpr_name_check", user=request.user):
+        return True
+    form.add_error(
+        None, _("You have entered many CPR numbers in a short time. Wait an hour, then try again.")
+    )
+    return False
 
 
 def _draft(request: HttpRequest) -> dict | None:
@@ -382,7 +393,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
         "rights": list(Right.objects.filter(code=request.GET.get("right", "")).values_list("pk", flat=True)),
     }
     form = RequestForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _may_check_cpr_and_name(request, form):
         try:
             services.request_power_of_attorney(
                 requester=request.user,

@@ -188,6 +188,8 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
     # The public access-code page: per client address, and per code whatever the address.
     "access_code": "30/h/ip,10/h/key",
+    # A CPR number with a name, typed to give or ask for a power of attorney: per account.
+    "cpr_name_check": "20/h/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Fuldmagt] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
