@@ -210,8 +210,9 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
                     )
                 else:
                     message = gettext(
-                        "The power of attorney is registered. %(name)s does not use the portal yet; it "
-                        "comes into force when they sign up and accept it."
+                        "The power of attorney is registered. %(name)s has no verified account with this "
+                        "CPR number and name yet; it comes into force when they confirm who they are with "
+                        "MitID (or at a citizen service desk) and accept it."
                     ) % {"name": mandate.attorney_name}
                 messages.success(request, message)
                 return redirect("admin:attorney_powerofattorney_change", mandate.pk)

@@ -8,6 +8,7 @@ import datetime
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -349,6 +350,10 @@ def seed_people() -> dict[str, User]:
         if not Authenticator.objects.filter(user=caseworker, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(caseworker, DEMO_TOTP_SECRET)
         people[email] = caseworker
+    # The municipality runs the citizen service desk, which may verify identity from papers.
+    people["sagsbehandler.kk@example.dk"].user_permissions.add(
+        Permission.objects.get(content_type__app_label="portal", codename="verify_identity")
+    )
     return people
 
 
