@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from authorities.models import CitizenFileUserObjectPermission, Right
-from authorities.services import emit_mandate_event, get_or_create_citizen_file
+from authorities.models import Right
+from authorities.services import emit_mandate_event
 from portal.audit import record_event
 from portal.cpr import normalize_cpr
 from portal.identity import require_verified_identity
@@ -40,6 +40,7 @@ from .models import (
     RequestStatus,
     Status,
 )
+from .policy import grant_object_permissions, remove_object_permissions
 
 TRANSITIONS: dict[str, set[str]] = {
     Status.PENDING: {Status.ACTIVE, Status.DECLINED, Status.REVOKED, Status.EXPIRED},
@@ -106,29 +107,6 @@ def _move(mandate: PowerOfAttorney, new_status: str) -> None:
     mandate.status = new_status
 
 
-def _grant_permissions(mandate: PowerOfAttorney) -> None:
-    rows = []
-    for right in mandate.rights.select_related("service__authority", "permission"):
-        citizen_file = get_or_create_citizen_file(citizen=mandate.grantor, authority=right.service.authority)
-        rows.append(
-            CitizenFileUserObjectPermission(
-                user=mandate.attorney,
-                permission=right.permission,
-                content_object=citizen_file,
-                power_of_attorney=mandate,
-                valid_from=mandate.valid_from,
-                valid_until=mandate.valid_until,
-            )
-        )
-    CitizenFileUserObjectPermission.all_rows.bulk_create(rows)
-
-
-def _remove_permissions(mandates: Iterable[PowerOfAttorney] | PowerOfAttorney) -> None:
-    if isinstance(mandates, PowerOfAttorney):
-        mandates = [mandates]
-    CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney__in=list(mandates)).delete()
-
-
 def _audit(action: str, mandate: PowerOfAttorney, actor: User | None, **details) -> None:
     record_event(
         action=f"power_of_attorney.{action}",
@@ -168,7 +146,7 @@ def _end(
     mandate.ended_by = by
     mandate.end_reason = reason
     mandate.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "updated_at"])
-    _remove_permissions(mandate)
+    remove_object_permissions(mandate)
     # Authorities only hear about mandates that were ever in force.
     if tell_authorities and mandate.activated_at is not None:
         emit_mandate_event(mandate=mandate, type=new_status)
@@ -197,7 +175,7 @@ def _activate(mandate: PowerOfAttorney, *, by: User) -> None:
     _move(mandate, Status.ACTIVE)
     mandate.activated_at = timezone.now()
     mandate.save(update_fields=["status", "activated_at", "attorney", "updated_at"])
-    _grant_permissions(mandate)
+    grant_object_permissions(mandate)
     replaced = None
     if mandate.replaces_id:
         old = _lock(mandate.replaces)
@@ -410,7 +388,7 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
             PowerOfAttorney.objects.filter(pk__in=[m.pk for m in due]).update(
                 status=Status.EXPIRED, ended_at=now, updated_at=now
             )
-            _remove_permissions(due)
+            remove_object_permissions(due)
             for mandate in due:
                 mandate.status, mandate.ended_at = Status.EXPIRED, now
                 _audit("expired", mandate, None)
@@ -876,7 +854,7 @@ def create_access_code(
 
     if by.pk not in (power_of_attorney.grantor_id, power_of_attorney.attorney_id):
         raise TransitionNotAllowed(_("Only the grantor or the attorney can make an access code."))
-    if not power_of_attorney.is_effective:
+    if not power_of_attorney.is_in_force():
         raise TransitionNotAllowed(_("Access codes can only be made for a power of attorney in force."))
     raw = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
     code = "-".join(raw[i : i + 4] for i in range(0, ACCESS_CODE_LENGTH, 4))

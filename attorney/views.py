@@ -18,7 +18,7 @@ from portal.eid import requires_substantial_assurance
 from portal.forms import add_service_errors
 from portal.selectors import events_about
 
-from . import selectors, services
+from . import policy, selectors, services
 from .forms import (
     AccessCodeForm,
     ActForForm,
@@ -169,7 +169,7 @@ def detail(request: HttpRequest, mandate_id) -> HttpResponse:
             "history": events_about(target_type="powerofattorney", target_id=str(mandate.pk)),
             "renew_form": RenewForm() if is_grantor and mandate.status == Status.ACTIVE else None,
             "access_codes": selectors.access_codes_of(mandate),
-            "access_code_form": AccessCodeForm() if mandate.is_effective else None,
+            "access_code_form": AccessCodeForm() if mandate.is_in_force else None,
         },
     )
 
@@ -322,7 +322,7 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
 
 @login_required
 def act_for(request: HttpRequest) -> HttpResponse:
-    mandates = list(selectors.effective_mandates_for_attorney(request.user))
+    mandates = list(policy.mandates_in_force(attorney=request.user))
     grantors = {}
     for mandate in mandates:
         entry = grantors.setdefault(mandate.grantor_id, {"grantor": mandate.grantor, "rights": {}})
@@ -359,9 +359,8 @@ def use_right(request: HttpRequest, right_code: str) -> HttpResponse:
     principal = request.acting_for
     if right is None or principal is None:
         raise Http404
-    decision = selectors.decide(actor=request.user, principal=principal, right=right)
-    permitted = decision.permitted and selectors.can_act_for(request.user, principal, right)
-    if permitted:
+    decision = policy.authorize(actor=request.user, principal=principal, right=right)
+    if decision.permitted:
         return render(request, "attorney/use_right.html", {"right": right, "principal": principal})
     return not_covered(request, principal=principal, right=right, decision=decision)
 

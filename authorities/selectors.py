@@ -3,9 +3,8 @@
 from collections.abc import Callable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from guardian.shortcuts import get_objects_for_user
 
-from attorney.selectors import effective_rights
+from attorney.policy import permitted_files, rights_in_force
 from portal.models import AuditEvent, User
 
 from .models import (
@@ -28,30 +27,14 @@ from .models import (
 READ_MAIL = "read_mail"
 
 
-def _files_for_rights(*, actor: User, principal: User, rights: list[Right]) -> QuerySet[CitizenFile]:
-    """The principal's files at which the actor holds one of ``rights``, by mandate *and* by guardian."""
-    if not rights:
-        return CitizenFile.objects.none()
-    candidates = CitizenFile.objects.filter(
-        citizen=principal, authority_id__in={right.service.authority_id for right in rights}
-    )
-    return get_objects_for_user(
-        actor,
-        [f"authorities.{right.permission_codename}" for right in rights],
-        klass=candidates,
-        any_perm=True,
-        accept_global_perms=False,
-    )
-
-
 def mail_files(*, actor: User, principal: User) -> QuerySet[CitizenFile]:
     """Files whose letters the actor may read for the principal: all of their own, or by read_mail."""
     if actor.pk == principal.pk:
         return CitizenFile.objects.filter(citizen=principal)
     rights = [
-        r for r in effective_rights(actor=actor, principal=principal) if r.code.endswith(f".{READ_MAIL}")
+        r for r in rights_in_force(actor=actor, principal=principal) if r.code.endswith(f".{READ_MAIL}")
     ]
-    return _files_for_rights(actor=actor, principal=principal, rights=rights)
+    return permitted_files(actor=actor, principal=principal, rights=rights)
 
 
 def inbox(*, actor: User, principal: User, authority_id: int | None = None) -> QuerySet[Letter]:
@@ -74,7 +57,7 @@ def applying_rights(*, actor: User, principal: User) -> list[Right]:
     """Rights the actor can apply with for the principal (every right when acting for themselves)."""
     if actor.pk == principal.pk:
         return list(Right.objects.select_related("service__authority"))
-    return effective_rights(actor=actor, principal=principal)
+    return rights_in_force(actor=actor, principal=principal)
 
 
 def services_open_for_applications(*, actor: User, principal: User) -> QuerySet[Service]:
@@ -90,8 +73,8 @@ def applications(*, actor: User, principal: User) -> QuerySet[Application]:
     """The principal's applications to services the actor may apply to for them."""
     found = Application.objects.filter(citizen_file__citizen=principal)
     if actor.pk != principal.pk:
-        rights = [r for r in effective_rights(actor=actor, principal=principal)]
-        files = _files_for_rights(actor=actor, principal=principal, rights=rights)
+        rights = [r for r in rights_in_force(actor=actor, principal=principal)]
+        files = permitted_files(actor=actor, principal=principal, rights=rights)
         found = found.filter(
             citizen_file__in=files, service__application_form__right_id__in=[r.pk for r in rights]
         )

@@ -133,7 +133,7 @@ def submit_application(
     The actor must hold the service's application right for the principal right now; a forged
     request for another service or another citizen is refused and saves nothing.
     """
-    from attorney.selectors import can_act_for
+    from attorney.policy import can_act_for
 
     form = getattr(service, "application_form", None)
     if form is None:
@@ -354,7 +354,7 @@ def _consent_right(authority: Authority) -> Right | None:
 
 
 def _may_answer_consent(*, actor: User, principal: User, authority: Authority) -> bool:
-    from attorney.selectors import can_act_for
+    from attorney.policy import can_act_for
 
     if not actor.is_identity_verified:
         return False

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from attorney.selectors import decide
+from attorney.policy import authorize
 from attorney.views import not_covered
 from portal.eid import requires_substantial_assurance
 
@@ -111,7 +111,7 @@ def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpR
             request,
             principal=principal,
             right=right,
-            decision=decide(actor=request.user, principal=principal, right=right),
+            decision=authorize(actor=request.user, principal=principal, right=right),
         )
     form = ApplicationSubmitForm(
         request.POST or None, request.FILES or None, application_form=service.application_form
@@ -128,7 +128,7 @@ def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpR
                 attachment=form.cleaned_data.get("attachment"),
             )
         except PermissionDenied:
-            decision = decide(actor=request.user, principal=principal, right=right)
+            decision = authorize(actor=request.user, principal=principal, right=right)
             return not_covered(request, principal=principal, right=right, decision=decision)
         except ValidationError as error:
             form.add_error(None, error)
@@ -197,7 +197,7 @@ def _consent_denied(request: HttpRequest, authority) -> HttpResponse:
         request,
         principal=principal,
         right=right,
-        decision=decide(actor=request.user, principal=principal, right=right),
+        decision=authorize(actor=request.user, principal=principal, right=right),
     )
 
 

@@ -2,7 +2,6 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,8 +11,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from attorney.models import PowerOfAttorney, Status
-from attorney.selectors import Decision, decide_for_authority
+from attorney.models import PowerOfAttorney
+from attorney.policy import Decision, authorize_by_cpr
 from authorities import selectors, services
 from authorities.models import AuthorityEvent, Right
 from portal.audit import record_event
@@ -70,7 +69,7 @@ def _answer(decision: Decision) -> dict:
 
 def _decide(question: dict) -> dict:
     return _answer(
-        decide_for_authority(
+        authorize_by_cpr(
             actor_national_id=question["actor"],
             principal_national_id=question["principal"],
             right=question["right"],
@@ -157,23 +156,13 @@ class PowerOfAttorneyListView(APIView):
         query.is_valid(raise_exception=True)
         authority_id = request.user.authority_id
         own_rights = Right.objects.filter(service__authority_id=authority_id).order_by("code")
-        now = timezone.now()
-        mandates = PowerOfAttorney.objects.filter(
-            status=Status.ACTIVE,
-            valid_from__lte=now,
-            valid_until__gt=now,
-            rights__service__authority_id=authority_id,
-        ).distinct()
+        mandates = (
+            PowerOfAttorney.objects.in_force().filter(rights__service__authority_id=authority_id).distinct()
+        )
         if query.validated_data.get("principal"):
-            mandates = mandates.filter(
-                grantor__national_id=query.validated_data["principal"],
-                grantor__identity_verified_at__isnull=False,
-            )
+            mandates = mandates.filter(grantor__national_id=query.validated_data["principal"])
         else:
-            mandates = mandates.filter(
-                attorney__national_id=query.validated_data["attorney"],
-                attorney__identity_verified_at__isnull=False,
-            )
+            mandates = mandates.filter(attorney__national_id=query.validated_data["attorney"])
         mandates = mandates.select_related("grantor", "attorney").prefetch_related(
             Prefetch("rights", queryset=own_rights, to_attr="own_rights")
         )

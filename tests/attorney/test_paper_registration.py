@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from attorney import services
 from attorney.models import Basis, PowerOfAttorney, Status
-from attorney.selectors import can_act_for
+from attorney.policy import can_act_for
 from portal.models import AuditEvent, Notice, OutboundEmail
 
 from ..authorities.test_admin import (

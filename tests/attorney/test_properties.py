@@ -9,7 +9,7 @@ checks that
 (a) guardian's object permission rows exist for a mandate's attorney while the mandate is active
     (``all_rows``) and are visible (``objects``, ``get_objects_for_user``, ``user.has_perm``) exactly
     while it is active *and* now is inside [valid_from, valid_until);
-(b) ``selectors.can_act_for`` says yes exactly when some active, in-period mandate covers the right;
+(b) ``policy.can_act_for`` says yes exactly when some active, in-period mandate covers the right;
 (c) statuses only move along ``services.TRANSITIONS``; a refused call raises ValidationError and
     changes nothing at all (mandates, permission rows, citizen files, audit trail, notices, emails).
 """
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, Phase, event, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from attorney import selectors, services
+from attorney import policy, services
 from attorney.models import PowerOfAttorney, Status
 from authorities.models import CitizenFile, CitizenFileUserObjectPermission, Right
 from portal.celery import app as celery_app
@@ -518,7 +518,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
                 f"mandate {m}",
             )
             self.assertEqual(frozenset(right_index[r.pk] for r in row.rights.all()), m.rights)
-            self.assertEqual(row.is_effective, m.effective(now))
+            self.assertEqual(row.is_in_force(now), m.effective(now))
 
         files = {(f.citizen_id, f.authority_id): f for f in CitizenFile.objects.all()}
 
@@ -575,7 +575,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
 
         for a, user in enumerate(users):
             self.assertEqual(
-                {m.pk for m in selectors.effective_mandates_for_attorney(user)},
+                {m.pk for m in policy.mandates_in_force(attorney=user)},
                 {m.pk for m in self.model if m.attorney == a and m.effective(now)},
                 "effective_mandates_for_attorney",
             )
@@ -606,7 +606,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
                     )
                 # (b) the one authorization entry point
                 self.assertEqual(
-                    selectors.can_act_for(actor, users[g], right),
+                    policy.can_act_for(actor, users[g], right),
                     expected,
                     f"can_act_for(user {a}, user {g}, {right.code})",
                 )

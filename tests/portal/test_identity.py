@@ -14,6 +14,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
+from attorney import policy
 from attorney import selectors as attorney_selectors
 from attorney import services as attorney_services
 from attorney.models import PowerOfAttorney, Status
@@ -126,8 +127,8 @@ def test_a_squatter_cannot_act_for_anyone_even_with_a_mandate_made_out_to_the_ac
     PowerOfAttorney.objects.filter(pk=mandate.pk).update(
         attorney=squatter, invitee_national_id="", status=Status.ACTIVE, activated_at=timezone.now()
     )
-    assert not attorney_selectors.can_act_for(squatter, karen, read_mail)
-    assert list(attorney_selectors.effective_mandates_for_attorney(squatter)) == []
+    assert not policy.can_act_for(squatter, karen, read_mail)
+    assert list(policy.mandates_in_force(attorney=squatter)) == []
     assert client.post(reverse("attorney:act_for"), {"grantor": karen.pk}).status_code == 403
     assert client.get(reverse("authorities:inbox")).status_code == 403
 
@@ -176,7 +177,7 @@ def test_a_paper_registration_never_makes_the_squatter_the_attorney(client, squa
     mandate = PowerOfAttorney.objects.get(grantor=karen, invitee_national_id=ANNE_CPR)
     assert mandate.attorney is None
     assert mandate.status == Status.PENDING
-    assert not attorney_selectors.can_act_for(squatter, karen, read_mail)
+    assert not policy.can_act_for(squatter, karen, read_mail)
 
 
 def test_the_api_treats_an_unverified_account_like_no_account(client, squatter, skat, karen, read_mail):

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from attorney.models import PowerOfAttorney, Status
-from attorney.selectors import can_act_for
+from attorney.policy import can_act_for
 from authorities.models import Authority, Right
 from portal.models import User
 
