@@ -9,7 +9,8 @@ checks that
 (a) guardian's object permission rows exist for a mandate's attorney while the mandate is active
     (``all_rows``) and are visible (``objects``, ``get_objects_for_user``, ``user.has_perm``) exactly
     while it is active *and* now is inside [valid_from, valid_until);
-(b) ``policy.can_act_for`` says yes exactly when some active, in-period mandate covers the right;
+(b) ``policy.can_act_for`` says yes exactly when some active, in-period mandate covers the right,
+    and the policy's fast path, its full decision from history and its answer by CPR number agree;
 (c) statuses only move along ``services.TRANSITIONS``; a refused call raises ValidationError and
     changes nothing at all (mandates, permission rows, citizen files, audit trail, notices, emails).
 """
@@ -604,11 +605,27 @@ class PowerOfAttorneyStateMachineTests(TestCase):
                         expected,
                         f"user {a}.has_perm({right.code}) on the file of user {g}",
                     )
-                # (b) the one authorization entry point
+                # (b) the one authorization entry point: its fast path (a permit now), the full
+                # decision from the mandates' history for the same moment, and the authorities'
+                # question by CPR number never disagree.
                 self.assertEqual(
                     policy.can_act_for(actor, users[g], right),
                     expected,
                     f"can_act_for(user {a}, user {g}, {right.code})",
+                )
+                self.assertEqual(
+                    policy.authorize(actor=actor, principal=users[g], right=right, at=now).permitted,
+                    expected,
+                    f"authorize(user {a}, user {g}, {right.code}, at=now) from history",
+                )
+                self.assertEqual(
+                    policy.authorize_by_cpr(
+                        actor_national_id=actor.national_id,
+                        principal_national_id=users[g].national_id,
+                        right=right,
+                    ).permitted,
+                    expected,
+                    f"authorize_by_cpr(user {a}, user {g}, {right.code})",
                 )
 
     # -- the property ----------------------------------------------------------------------------------
