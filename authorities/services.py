@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.audit import record_event
+from portal.events import Action
 from portal.models import User
 from portal.notifications import notify
 
@@ -602,7 +603,8 @@ def decide_application_as_caseworker(
 
 
 def _authority_event(*, authority_id: int, type: str, payload: dict) -> AuthorityEvent:
-    event = AuthorityEvent.objects.create(authority_id=authority_id, type=type, payload=payload)
+    # Authorities hear of the same things, by the same names, as the audit trail records.
+    event = AuthorityEvent.objects.create(authority_id=authority_id, type=Action(type).value, payload=payload)
     clients = ApiClient.objects.filter(authority_id=authority_id, revoked_at__isnull=True).exclude(
         webhook_url=""
     )

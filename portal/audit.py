@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .events import Action
 from .models import AuditEvent, User
 
 GENESIS_HASH = "0" * 64
@@ -47,7 +48,12 @@ def record_event(
     target=None,
     details: dict | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction."""
+    """Append one event to the chain, inside the caller's transaction.
+
+    ``action`` must be in the event catalogue (``portal.events.Action``): an event nobody can name
+    in plain words is refused here rather than shown to a person as a code.
+    """
+    action = Action(action).value
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

@@ -6,7 +6,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import events
 from .cpr import format_cpr, validate_cpr
+from .events import Action
 
 
 class Language(models.TextChoices):
@@ -173,7 +175,7 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    action = models.CharField(_("action"), max_length=64, db_index=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True, choices=Action.choices)
     target_type = models.CharField(_("target type"), max_length=64, blank=True)
     target_id = models.CharField(_("target"), max_length=64, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
@@ -196,6 +198,15 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def label(self) -> str:
+        return events.label(self.action)
+
+    @property
+    def sentence(self) -> str:
+        """What the actor did, to follow their name: "read a letter"."""
+        return events.sentence(self.action)
 
     @property
     def on_behalf(self) -> bool:
