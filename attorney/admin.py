@@ -190,7 +190,7 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
             data = form.cleaned_data
             try:
                 mandate = services.register_paper_power_of_attorney(
-                    caseworker=request.user,
+                    acting_user=request.user,
                     grantor_national_id=data["grantor_national_id"],
                     grantor_name=data["grantor_name"],
                     attorney_national_id=data["attorney_national_id"],
@@ -233,7 +233,7 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.revoke_by_caseworker(
-                    power_of_attorney=mandate, caseworker=request.user, reason=form.cleaned_data["reason"]
+                    power_of_attorney=mandate, acting_user=request.user, reason=form.cleaned_data["reason"]
                 )
             except ValidationError as error:
                 add_service_errors(form, error)

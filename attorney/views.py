@@ -134,7 +134,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             mandate = services.grant_power_of_attorney(
-                grantor=request.user,
+                acting_user=request.user,
                 attorney_national_id=draft["attorney_national_id"],
                 attorney_name=draft["attorney_name"],
                 rights=draft["rights"],
@@ -191,7 +191,7 @@ def accept(request: HttpRequest, mandate_id) -> HttpResponse:
     if mandate is None:
         raise Http404
     try:
-        services.accept(power_of_attorney=mandate, attorney=request.user)
+        services.accept(power_of_attorney=mandate, acting_user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("attorney:overview")
@@ -208,7 +208,7 @@ def decline(request: HttpRequest, mandate_id) -> HttpResponse:
     if mandate is None:
         raise Http404
     try:
-        services.decline(power_of_attorney=mandate, attorney=request.user)
+        services.decline(power_of_attorney=mandate, acting_user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("attorney:overview")
@@ -237,7 +237,7 @@ def _end_view(request: HttpRequest, mandate_id, *, role: str, template: str, act
 @reauthentication_required(allow_get=True)
 def revoke(request: HttpRequest, mandate_id) -> HttpResponse:
     def do(mandate, reason):
-        services.revoke(power_of_attorney=mandate, by=request.user, reason=reason)
+        services.revoke(power_of_attorney=mandate, acting_user=request.user, reason=reason)
         messages.success(request, _("The power of attorney has been revoked. It no longer works."))
 
     return _end_view(request, mandate_id, role="grantor", template="attorney/revoke.html", action=do)
@@ -246,7 +246,7 @@ def revoke(request: HttpRequest, mandate_id) -> HttpResponse:
 @login_required
 def resign(request: HttpRequest, mandate_id) -> HttpResponse:
     def do(mandate, reason):
-        services.resign(power_of_attorney=mandate, attorney=request.user, reason=reason)
+        services.resign(power_of_attorney=mandate, acting_user=request.user, reason=reason)
         if request.session.get(ACTING_FOR_SESSION_KEY) == mandate.grantor_id:
             del request.session[ACTING_FOR_SESSION_KEY]
         messages.success(request, _("You have resigned from the power of attorney."))
@@ -267,7 +267,7 @@ def renew(request: HttpRequest, mandate_id) -> HttpResponse:
         try:
             new = services.renew(
                 power_of_attorney=mandate,
-                by=request.user,
+                acting_user=request.user,
                 valid_until=end_of(form.cleaned_data["valid_until"]),
             )
         except ValidationError as error:
@@ -298,7 +298,7 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
         try:
             new = services.change(
                 power_of_attorney=mandate,
-                by=request.user,
+                acting_user=request.user,
                 rights=form.cleaned_data["chosen_rights"],
                 valid_from=form.cleaned_data["valid_from_at"],
                 valid_until=form.cleaned_data["valid_until_at"],
@@ -395,7 +395,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and _may_check_cpr_and_name(request, form):
         try:
             services.request_power_of_attorney(
-                requester=request.user,
+                acting_user=request.user,
                 grantor_national_id=form.cleaned_data["grantor_national_id"],
                 grantor_name=form.cleaned_data["grantor_name"],
                 rights=form.cleaned_data["chosen_rights"],
@@ -436,7 +436,7 @@ def request_answer(request: HttpRequest, request_id) -> HttpResponse:
             if decision == "reject":
                 services.reject_request(
                     attorney_request=attorney_request,
-                    grantor=request.user,
+                    acting_user=request.user,
                     block=request.POST.get("block") == "on",
                 )
                 messages.success(request, _("You have rejected the request."))
@@ -444,7 +444,7 @@ def request_answer(request: HttpRequest, request_id) -> HttpResponse:
             if decision == "approve" and form.is_valid():
                 mandate = services.approve_request(
                     attorney_request=attorney_request,
-                    grantor=request.user,
+                    acting_user=request.user,
                     rights=form.cleaned_data["rights"],
                     valid_until=end_of(form.cleaned_data["valid_until"]),
                 )
@@ -475,7 +475,7 @@ def access_code_create(request: HttpRequest, mandate_id) -> HttpResponse:
         return redirect("attorney:detail", mandate.pk)
     try:
         access_code, code = services.create_access_code(
-            power_of_attorney=mandate, by=request.user, label=form.cleaned_data["label"]
+            power_of_attorney=mandate, acting_user=request.user, label=form.cleaned_data["label"]
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -495,7 +495,7 @@ def access_code_revoke(request: HttpRequest, mandate_id, code_id) -> HttpRespons
     access_code = mandate.access_codes.filter(pk=code_id).first()
     if access_code is None:
         raise Http404
-    services.revoke_access_code(access_code=access_code, by=request.user)
+    services.revoke_access_code(access_code=access_code, acting_user=request.user)
     messages.success(request, _("The access code no longer works."))
     return redirect("attorney:detail", mandate.pk)
 

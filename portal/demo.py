@@ -10,7 +10,6 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 
 from attorney import services as attorney_services
@@ -367,18 +366,18 @@ def seed_powers_of_attorney(people: dict[str, User]) -> None:
     main_rights = _rights("skat.read_mail", "skat.view_tax_assessment", "udbetaling-danmark.read_mail")
     if not PowerOfAttorney.objects.filter(grantor=karen, attorney=peter, status=Status.ACTIVE).exists():
         mandate = attorney_services.grant_power_of_attorney(
-            grantor=karen,
+            acting_user=karen,
             attorney_national_id=peter.national_id,
             attorney_name=peter.name,
             rights=main_rights,
             valid_from=now,
             valid_until=now + datetime.timedelta(days=365 * 2),
         )
-        attorney_services.accept(power_of_attorney=mandate, attorney=peter)
+        attorney_services.accept(power_of_attorney=mandate, acting_user=peter)
 
     if not PowerOfAttorney.objects.filter(grantor=karen, invitee_national_id=INVITEE[0]).exists():
         attorney_services.grant_power_of_attorney(
-            grantor=karen,
+            acting_user=karen,
             attorney_national_id=INVITEE[0],
             attorney_name=INVITEE[1],
             rights=_rights("kobenhavns-kommune.read_mail"),
@@ -387,23 +386,22 @@ def seed_powers_of_attorney(people: dict[str, User]) -> None:
         )
 
     if not PowerOfAttorney.objects.filter(grantor=karen, status=Status.EXPIRED).exists():
-        with transaction.atomic():
-            old = attorney_services.grant_power_of_attorney(
-                grantor=karen,
-                attorney_national_id=peter.national_id,
-                attorney_name=peter.name,
-                rights=_rights("kobenhavns-kommune.apply_home_care"),
-                valid_from=now,
-                valid_until=now + datetime.timedelta(days=1),
-            )
-            attorney_services.accept(power_of_attorney=old, attorney=peter)
-            # Demo history only: move the period into the past, then let the normal expiry end it.
-            past_from, past_until = now - datetime.timedelta(days=400), now - datetime.timedelta(days=35)
-            PowerOfAttorney.objects.filter(pk=old.pk).update(
-                valid_from=past_from, valid_until=past_until, activated_at=past_from
-            )
-            old.permission_rows.all().delete()
-            attorney_services.expire_due(now=now)
+        old = attorney_services.grant_power_of_attorney(
+            acting_user=karen,
+            attorney_national_id=peter.national_id,
+            attorney_name=peter.name,
+            rights=_rights("kobenhavns-kommune.apply_home_care"),
+            valid_from=now,
+            valid_until=now + datetime.timedelta(days=1),
+        )
+        attorney_services.accept(power_of_attorney=old, acting_user=peter)
+        # Demo history only: move the period into the past, then let the normal expiry end it.
+        past_from, past_until = now - datetime.timedelta(days=400), now - datetime.timedelta(days=35)
+        PowerOfAttorney.objects.filter(pk=old.pk).update(
+            valid_from=past_from, valid_until=past_until, activated_at=past_from
+        )
+        old.permission_rows.all().delete()
+        attorney_services.expire_due(now=now)
 
 
 APPLICATION_FORMS = [
@@ -542,13 +540,14 @@ def seed_api_client() -> None:
 
 
 def seed_demo() -> dict[str, User]:
-    with transaction.atomic():
-        seed_catalogue()
-        seed_consent_catalogue()
-        seed_application_forms()
-        people = seed_people()
-        seed_powers_of_attorney(people)
-        seed_letters_and_applications(people)
-        seed_consents(people)
-        seed_api_client()
+    # Every step is a service with its own transaction, and each is idempotent: a run that stops
+    # half-way is completed by running it again.
+    seed_catalogue()
+    seed_consent_catalogue()
+    seed_application_forms()
+    people = seed_people()
+    seed_powers_of_attorney(people)
+    seed_letters_and_applications(people)
+    seed_consents(people)
+    seed_api_client()
     return people

@@ -103,7 +103,7 @@ def verify_identity_with_eid(*, acting_user: User, national_id: str, name: str) 
     another number had it wrong. Refused if another account is already verified with it (MitID
     then logs into that account instead, see ``portal.adapters``).
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         user = User.objects.select_for_update(of=("self",)).get(pk=acting_user.pk)
         if user.is_identity_verified and user.national_id == national_id:
             if user.name != name:
@@ -140,7 +140,7 @@ def verify_identity_in_person(
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": _("Enter the name as it stands on the identity document.")})
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
         if User.objects.with_verified_cpr(cpr).exclude(pk=locked.pk).exists():
             raise ValidationError(

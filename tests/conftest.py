@@ -71,7 +71,7 @@ def ole(db):
 def grant(grantor, attorney, rights, *, days=365, start_in_days=0):
     now = timezone.now()
     return services.grant_power_of_attorney(
-        grantor=grantor,
+        acting_user=grantor,
         attorney_national_id=attorney.national_id,
         attorney_name=attorney.name,
         rights=rights,
@@ -83,7 +83,7 @@ def grant(grantor, attorney, rights, *, days=365, start_in_days=0):
 @pytest.fixture
 def active_mandate(karen, peter, read_mail, tax_statement):
     mandate = grant(karen, peter, [read_mail, tax_statement])
-    return services.accept(power_of_attorney=mandate, attorney=peter)
+    return services.accept(power_of_attorney=mandate, acting_user=peter)
 
 
 @pytest.fixture

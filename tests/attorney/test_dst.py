@@ -79,14 +79,14 @@ def one_day_mandate(karen, peter, read_mail, time_machine):
             tick=False,
         )
         mandate = services.grant_power_of_attorney(
-            grantor=karen,
+            acting_user=karen,
             attorney_national_id=peter.national_id,
             attorney_name=peter.name,
             rights=[read_mail],
             valid_from=start_of(day),
             valid_until=end_of(day),
         )
-        return services.accept(power_of_attorney=mandate, attorney=peter)
+        return services.accept(power_of_attorney=mandate, acting_user=peter)
 
     return _make
 

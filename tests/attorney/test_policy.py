@@ -72,7 +72,7 @@ def test_the_api_refuses_a_revoked_mandate_whose_permission_row_was_left_behind(
     client, skat_token, active_mandate, karen, peter, read_mail
 ):
     rows = list(CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney=active_mandate).values())
-    services.revoke(power_of_attorney=active_mandate, by=karen)
+    services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     for row in rows:  # the projection out of step: the rows survived the revocation
         row.pop("id")
         CitizenFileUserObjectPermission.all_rows.create(**row)
@@ -104,7 +104,7 @@ def test_letters_and_applications_need_the_guardian_row_of_a_mandate_in_force(
 
 
 def test_an_application_right_does_not_open_the_letters(client, login, karen, peter, tax_statement, skat):
-    services.accept(power_of_attorney=grant(karen, peter, [tax_statement]), attorney=peter)
+    services.accept(power_of_attorney=grant(karen, peter, [tax_statement]), acting_user=peter)
     letter = authority_services.send_letter(authority=skat, citizen=karen, subject="Hemmelig", body="Brev")
     login(client, peter)
     client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
@@ -123,7 +123,7 @@ def test_a_right_for_one_service_does_not_show_applications_to_another(
     application = authority_services.submit_application(
         actor=karen, principal=karen, service=other, description="fradrag", amount=7
     )
-    services.accept(power_of_attorney=grant(karen, peter, [tax_statement]), attorney=peter)
+    services.accept(power_of_attorney=grant(karen, peter, [tax_statement]), acting_user=peter)
     login(client, peter)
     client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
     assert list(client.get(reverse("authorities:applications")).context["applications"]) == []

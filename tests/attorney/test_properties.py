@@ -323,7 +323,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
 
             def call():
                 return services.grant_power_of_attorney(
-                    grantor=self.users[action.grantor],
+                    acting_user=self.users[action.grantor],
                     attorney_national_id=attorney.national_id,
                     attorney_name=attorney.name,
                     rights=[self.rights[i] for i in sorted(rights)],
@@ -377,7 +377,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
             allowed = (
                 person == mandate.attorney and mandate.status == Status.PENDING and mandate.valid_until > now
             )
-            call = lambda: services.accept(power_of_attorney=db_mandate, attorney=user)  # noqa: E731
+            call = lambda: services.accept(power_of_attorney=db_mandate, acting_user=user)  # noqa: E731
             if not allowed:
                 self._expect_refusal(call, transition=True)
                 return "refused"
@@ -389,7 +389,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
 
         if isinstance(action, Decline):
             allowed = person == mandate.attorney and mandate.status == Status.PENDING
-            call = lambda: services.decline(power_of_attorney=db_mandate, attorney=user)  # noqa: E731
+            call = lambda: services.decline(power_of_attorney=db_mandate, acting_user=user)  # noqa: E731
             if not allowed:
                 self._expect_refusal(call, transition=True)
                 return "refused"
@@ -399,7 +399,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
 
         if isinstance(action, Revoke):
             allowed = person == mandate.grantor and mandate.status in OPEN
-            call = lambda: services.revoke(power_of_attorney=db_mandate, by=user)  # noqa: E731
+            call = lambda: services.revoke(power_of_attorney=db_mandate, acting_user=user)  # noqa: E731
             if not allowed:
                 self._expect_refusal(call, transition=True)
                 return "refused"
@@ -409,7 +409,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
 
         if isinstance(action, Resign):
             allowed = person == mandate.attorney and mandate.status == Status.ACTIVE
-            call = lambda: services.resign(power_of_attorney=db_mandate, attorney=user)  # noqa: E731
+            call = lambda: services.resign(power_of_attorney=db_mandate, acting_user=user)  # noqa: E731
             if not allowed:
                 self._expect_refusal(call, transition=True)
                 return "refused"
@@ -425,7 +425,9 @@ class PowerOfAttorneyStateMachineTests(TestCase):
                 and now < valid_until <= services.max_valid_until(now)
                 and valid_until > mandate.valid_until
             )
-            call = lambda: services.renew(power_of_attorney=db_mandate, by=user, valid_until=valid_until)  # noqa: E731
+            call = lambda: services.renew(  # noqa: E731
+                power_of_attorney=db_mandate, acting_user=user, valid_until=valid_until
+            )
             if not allowed:
                 self._expect_refusal(call)
                 return "refused"
@@ -460,7 +462,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
             def call():
                 return services.change(
                     power_of_attorney=db_mandate,
-                    by=user,
+                    acting_user=user,
                     rights=[self.rights[i] for i in sorted(rights)],
                     valid_from=valid_from,
                     valid_until=valid_until,

@@ -33,10 +33,10 @@ def mandate_in_state(karen, peter, read_mail, time_machine):
         if state == "pending":
             return mandate
         if state == "declined":
-            return services.decline(power_of_attorney=mandate, attorney=peter)
-        mandate = services.accept(power_of_attorney=mandate, attorney=peter)
+            return services.decline(power_of_attorney=mandate, acting_user=peter)
+        mandate = services.accept(power_of_attorney=mandate, acting_user=peter)
         if state == "revoked":
-            services.revoke(power_of_attorney=mandate, by=karen)
+            services.revoke(power_of_attorney=mandate, acting_user=karen)
         if state == "expired":
             time_machine.move_to(mandate.valid_until + datetime.timedelta(seconds=1), tick=False)
         return mandate
@@ -344,7 +344,7 @@ def test_request_answer_refuses_rights_that_were_not_asked_for(
     client, login, karen, peter, read_mail, tax_statement
 ):
     services.request_power_of_attorney(
-        requester=peter,
+        acting_user=peter,
         grantor_national_id=karen.national_id,
         grantor_name=karen.name,
         rights=[read_mail],
@@ -362,7 +362,7 @@ def test_request_answer_refuses_rights_that_were_not_asked_for(
 
 def test_someone_else_cannot_answer_a_request(client, login, karen, peter, ole, read_mail):
     attorney_request = services.request_power_of_attorney(
-        requester=peter,
+        acting_user=peter,
         grantor_national_id=karen.national_id,
         grantor_name=karen.name,
         rights=[read_mail],
@@ -377,7 +377,7 @@ def test_someone_else_cannot_answer_a_request(client, login, karen, peter, ole, 
 
 def ask(requester, grantor, right):
     return services.request_power_of_attorney(
-        requester=requester,
+        acting_user=requester,
         grantor_national_id=grantor.national_id,
         grantor_name=grantor.name,
         rights=[right],
@@ -388,7 +388,7 @@ def ask(requester, grantor, right):
 def test_no_new_request_for_30_days_after_a_rejection(karen, peter, read_mail, time_machine):
     from django.core.exceptions import ValidationError
 
-    services.reject_request(attorney_request=ask(peter, karen, read_mail), grantor=karen)
+    services.reject_request(attorney_request=ask(peter, karen, read_mail), acting_user=karen)
     with pytest.raises(ValidationError):
         ask(peter, karen, read_mail)
     time_machine.move_to(timezone.now() + datetime.timedelta(days=31))
@@ -398,7 +398,7 @@ def test_no_new_request_for_30_days_after_a_rejection(karen, peter, read_mail, t
 def test_a_blocked_requester_cannot_ask_again(karen, peter, read_mail, time_machine):
     from django.core.exceptions import ValidationError
 
-    services.reject_request(attorney_request=ask(peter, karen, read_mail), grantor=karen, block=True)
+    services.reject_request(attorney_request=ask(peter, karen, read_mail), acting_user=karen, block=True)
     time_machine.move_to(timezone.now() + datetime.timedelta(days=400))
     with pytest.raises(ValidationError):
         ask(peter, karen, read_mail)

@@ -148,10 +148,10 @@ def world(karen, peter, ole, skat, kommune, read_mail, tax_statement, kommune_ma
         date_value=datetime.date(2030, 1, 1),
     )
     skat_mandate = attorney_services.accept(
-        power_of_attorney=grant(karen, peter, [read_mail, tax_statement]), attorney=peter
+        power_of_attorney=grant(karen, peter, [read_mail, tax_statement]), acting_user=peter
     )
     kommune_mandate = attorney_services.accept(
-        power_of_attorney=grant(karen, ole, [kommune_mail]), attorney=ole
+        power_of_attorney=grant(karen, ole, [kommune_mail]), acting_user=ole
     )
     mixed_mandate = grant(ole, peter, [read_mail, kommune_mail])
     return {

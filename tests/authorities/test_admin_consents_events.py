@@ -29,7 +29,9 @@ def events_world(karen, peter, skat, kommune, read_mail, kommune_mail):
             purpose_en="b",
             days=5,
         )
-    attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), attorney=peter)
+    attorney_services.accept(
+        power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), acting_user=peter
+    )
     return {"skat": skat, "kommune": kommune}
 
 

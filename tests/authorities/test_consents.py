@@ -229,7 +229,9 @@ def test_attorney_without_the_consent_right_cannot_answer(
 def test_attorney_with_the_consent_right_answers_and_karen_sees_it_was_peter(
     client, login, consent_request, karen, peter, kommune_consent_right
 ):
-    attorney_services.accept(power_of_attorney=grant(karen, peter, [kommune_consent_right]), attorney=peter)
+    attorney_services.accept(
+        power_of_attorney=grant(karen, peter, [kommune_consent_right]), acting_user=peter
+    )
     login(client, peter)
     client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
     client.post(reverse("authorities:consent_answer", args=[consent_request.pk]), {"answer": "grant"})

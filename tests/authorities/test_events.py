@@ -110,7 +110,7 @@ def test_revoking_sends_exactly_one_signed_event_to_the_right_authority(
     hook(skat_client, skat_receiver)
     hook(kommune_client, kommune_receiver)
     with run_on_commit():
-        attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+        attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     events = list(skat_receiver.received.values())
     assert [e["type"] for e in events] == ["power_of_attorney.revoked"]
     assert events[0]["data"]["power_of_attorney"] == str(active_mandate.pk)
@@ -120,7 +120,9 @@ def test_revoking_sends_exactly_one_signed_event_to_the_right_authority(
 
 
 def test_events_carry_only_the_authoritys_own_rights(skat_client, karen, peter, read_mail, kommune_mail):
-    attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), attorney=peter)
+    attorney_services.accept(
+        power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), acting_user=peter
+    )
     payloads = {
         e.authority.slug: e.payload["rights"] for e in AuthorityEvent.objects.select_related("authority")
     }
@@ -133,7 +135,7 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_the_event_once(
     flaky = receiver(fail_first=2)
     hook(skat_client, flaky)
     with run_on_commit():
-        attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+        attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     assert flaky.calls == 3
     assert len(flaky.received) == 1
     delivery = WebhookDelivery.objects.get()
@@ -148,7 +150,7 @@ def test_a_delivery_already_made_is_not_sent_again(
     target = receiver()
     hook(skat_client, target)
     with run_on_commit():
-        attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+        attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     deliver_webhook(WebhookDelivery.objects.get().pk)
     assert target.calls == 1
 
@@ -157,7 +159,7 @@ def test_a_rolled_back_change_sends_nothing(receiver, skat_client, active_mandat
     target = receiver()
     hook(skat_client, target)
     with run_on_commit(), pytest.raises(RuntimeError), transaction.atomic():
-        attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+        attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
         raise RuntimeError("rolled back")
     assert target.calls == 0
     assert not AuthorityEvent.objects.filter(type="power_of_attorney.revoked").exists()
@@ -166,7 +168,9 @@ def test_a_rolled_back_change_sends_nothing(receiver, skat_client, active_mandat
 def test_a_receiver_that_never_answers_is_given_up_after_the_last_attempt(skat_client, active_mandate, karen):
     client, _ = skat_client
     services.register_webhook(client=client, url="http://127.0.0.1:9/closed")
-    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)  # outside on-commit: not sent yet
+    attorney_services.revoke(
+        power_of_attorney=active_mandate, acting_user=karen
+    )  # outside on-commit: not sent yet
     delivery = WebhookDelivery.objects.get()
     for _ in range(3):
         with pytest.raises(services.WebhookDeliveryError):
@@ -201,8 +205,8 @@ def test_the_delivery_task_backs_off_exponentially(retries, countdown):
 
 def test_the_feed_returns_everything_in_order_after_an_outage(client, skat_client, karen, peter, read_mail):
     _, token = skat_client
-    mandate = attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail]), attorney=peter)
-    attorney_services.revoke(power_of_attorney=mandate, by=karen)
+    mandate = attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail]), acting_user=peter)
+    attorney_services.revoke(power_of_attorney=mandate, acting_user=karen)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     first = client.get(reverse("api:events"), **headers).json()
     assert [e["type"] for e in first["events"]] == [
@@ -309,5 +313,5 @@ def test_removing_the_webhook_stops_deliveries(client, skat_client, active_manda
     _, token = skat_client
     register(client, token, "https://hooks.skat.example/x")
     assert client.delete(reverse("api:webhook"), HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
-    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+    attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     assert not WebhookDelivery.objects.exists()

@@ -146,7 +146,7 @@ def test_after_revocation_the_next_request_for_a_letter_is_refused(
     peter_acting_for_karen, active_mandate, karen, skat_letter
 ):
     assert peter_acting_for_karen.get(reverse("authorities:letter", args=[skat_letter.pk])).status_code == 200
-    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+    attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     assert peter_acting_for_karen.get(reverse("authorities:letter", args=[skat_letter.pk])).status_code == 404
     assert (
         peter_acting_for_karen.get(

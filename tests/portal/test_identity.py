@@ -61,7 +61,7 @@ def invitation_to_anne(karen, read_mail):
     """Karen gives Anne, who has no account yet, a power of attorney."""
     now = timezone.now()
     return attorney_services.grant_power_of_attorney(
-        grantor=karen,
+        acting_user=karen,
         attorney_national_id=ANNE_CPR,
         attorney_name=ANNE,
         rights=[read_mail],
@@ -109,7 +109,7 @@ def test_a_squatter_sees_no_invitation_for_the_cpr_number(client, squatter, invi
 def test_a_squatter_cannot_accept_the_invitation_by_page_or_service(client, squatter, invitation_to_anne):
     assert client.post(reverse("attorney:accept", args=[invitation_to_anne.pk])).status_code == 403
     with pytest.raises(ValidationError):
-        attorney_services.accept(power_of_attorney=invitation_to_anne, attorney=squatter)
+        attorney_services.accept(power_of_attorney=invitation_to_anne, acting_user=squatter)
     invitation_to_anne.refresh_from_db()
     assert invitation_to_anne.status == Status.PENDING
     assert invitation_to_anne.attorney is None
@@ -220,7 +220,7 @@ def test_the_real_person_logging_in_with_mitid_takes_the_number_from_the_squatte
     assert "removed" in notice.subject
     assert AuditEvent.objects.filter(action="identity.claim_removed", principal=squatter).exists()
     assert list(attorney_selectors.invitations_for(anne)) == [invitation_to_anne]
-    attorney_services.accept(power_of_attorney=invitation_to_anne, attorney=anne)
+    attorney_services.accept(power_of_attorney=invitation_to_anne, acting_user=anne)
 
 
 # --- verifying -----------------------------------------------------------------------------------
@@ -409,7 +409,7 @@ def test_the_grant_form_gives_the_same_answer_for_unknown_unverified_and_another
 def test_an_invitation_with_another_name_is_not_shown_to_the_verified_owner(karen, peter, read_mail):
     now = timezone.now()
     mandate = attorney_services.grant_power_of_attorney(
-        grantor=karen,
+        acting_user=karen,
         attorney_national_id=peter.national_id,
         attorney_name="Ib Madsen",
         rights=[read_mail],
@@ -419,7 +419,7 @@ def test_an_invitation_with_another_name_is_not_shown_to_the_verified_owner(kare
     assert mandate.attorney is None
     assert list(attorney_selectors.invitations_for(peter)) == []
     with pytest.raises(ValidationError):
-        attorney_services.accept(power_of_attorney=mandate, attorney=peter)
+        attorney_services.accept(power_of_attorney=mandate, acting_user=peter)
 
 
 def test_the_cpr_and_name_check_is_rate_limited_per_account(client, login, ole, karen, read_mail, settings):
@@ -445,7 +445,7 @@ def test_asking_an_unverified_number_reads_like_asking_an_unknown_one(ole, read_
     for cpr in (ANNE_CPR, "2404781237"):
         with pytest.raises(ValidationError) as error:
             attorney_services.request_power_of_attorney(
-                requester=ole,
+                acting_user=ole,
                 grantor_national_id=cpr,
                 grantor_name=ANNE,
                 rights=[read_mail],
@@ -460,7 +460,7 @@ def test_an_unverified_account_cannot_give_or_ask(read_mail):
     until = timezone.now() + datetime.timedelta(days=30)
     with pytest.raises(PermissionDenied):
         attorney_services.grant_power_of_attorney(
-            grantor=person,
+            acting_user=person,
             attorney_national_id="2404781237",
             attorney_name="Ib Madsen",
             rights=[read_mail],
@@ -469,7 +469,7 @@ def test_an_unverified_account_cannot_give_or_ask(read_mail):
         )
     with pytest.raises(PermissionDenied):
         attorney_services.request_power_of_attorney(
-            requester=person,
+            acting_user=person,
             grantor_national_id="2404781237",
             grantor_name="Ib",
             rights=[read_mail],
