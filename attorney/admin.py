@@ -17,13 +17,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from authorities.admin_scoping import (
+from authorities.catalogue.admin_scoping import (
     AuthorityScopedAdmin,
     ReadOnlyScopedAdmin,
     private_pdf_response,
 )
-from authorities.models import Right
-from authorities.selectors import in_caseworker_scope
+from authorities.catalogue.models import Right
+from authorities.catalogue.selectors import in_caseworker_scope
 from portal.cpr import format_cpr
 from portal.forms import add_service_errors
 

@@ -2,11 +2,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from authorities.models import Right, private_storage
+from authorities.catalogue.models import Right, private_storage
+from authorities.catalogue.selectors import register_caseworker_scope
 from portal.cpr import format_cpr
 
 
@@ -310,3 +311,13 @@ class AccessCodeView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer_label} {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+# A mandate concerns every authority whose rights it includes; Exists avoids the duplicate rows a join
+# over the rights would give.
+register_caseworker_scope(
+    PowerOfAttorney,
+    lambda records, authority: records.filter(
+        Exists(Right.objects.filter(powers_of_attorney=OuterRef("pk"), service__authority=authority))
+    ),
+)

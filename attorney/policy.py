@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_objects_for_user
 
-from authorities.models import CitizenFile, CitizenFileUserObjectPermission, Right
+from authorities.catalogue.models import CitizenFile, CitizenFileUserObjectPermission, Right
 from portal.models import User
 
 from .models import PowerOfAttorney
@@ -278,7 +278,7 @@ def permitted_files(*, actor: User, principal: User, rights: Iterable[Right]) ->
 
 def grant_object_permissions(mandate: PowerOfAttorney) -> None:
     """One guardian row per right on the grantor's file at the right's authority, with the period."""
-    from authorities.services import get_or_create_citizen_file
+    from authorities.catalogue.services import get_or_create_citizen_file
 
     rows = []
     for right in mandate.rights.select_related("service__authority", "permission"):

@@ -4,7 +4,7 @@ in ``attorney.policy``."""
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from authorities.models import Right
+from authorities.catalogue.models import Right
 from portal.models import User
 
 from .models import AttorneyRequest, PowerOfAttorney, RequestStatus, Status

@@ -22,8 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from authorities.models import Right
-from authorities.services import emit_mandate_event
+from authorities.catalogue.models import Right
 from portal.audit import record_event
 from portal.cpr import normalize_cpr
 from portal.identity import require_verified_identity
@@ -41,6 +40,7 @@ from .models import (
     Status,
 )
 from .policy import grant_object_permissions, remove_object_permissions
+from .signals import power_of_attorney_changed
 
 TRANSITIONS: dict[str, set[str]] = {
     Status.PENDING: {Status.ACTIVE, Status.DECLINED, Status.REVOKED, Status.EXPIRED},
@@ -149,7 +149,7 @@ def _end(
     remove_object_permissions(mandate)
     # Authorities only hear about mandates that were ever in force.
     if tell_authorities and mandate.activated_at is not None:
-        emit_mandate_event(mandate=mandate, type=new_status)
+        power_of_attorney_changed.send(sender=PowerOfAttorney, mandate=mandate, type=new_status)
 
 
 def _identical_open_mandate_exists(
@@ -190,7 +190,9 @@ def _activate(mandate: PowerOfAttorney, *, by: User) -> None:
             )
             _audit("replaced", old, by, replaced_by=str(mandate.pk))
             replaced = old
-    emit_mandate_event(mandate=mandate, type="changed" if replaced is not None else "activated")
+    power_of_attorney_changed.send(
+        sender=PowerOfAttorney, mandate=mandate, type="changed" if replaced is not None else "activated"
+    )
 
 
 def _create(
@@ -414,7 +416,7 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
                 mandate.status, mandate.ended_at = Status.EXPIRED, now
                 _audit("expired", mandate, None)
                 if mandate.activated_at is not None:
-                    emit_mandate_event(mandate=mandate, type="expired")
+                    power_of_attorney_changed.send(sender=PowerOfAttorney, mandate=mandate, type="expired")
             ids = [str(mandate.pk) for mandate in due]
             transaction.on_commit(lambda ids=ids: _queue_expiry_notices(ids), robust=True)
         total += len(due)
@@ -731,8 +733,8 @@ def register_paper_power_of_attorney(
     - Both parties are notified and see it in the portal; the registration is audited at the
       caseworker's authority, with the grantor as the person it was done for.
     """
-    from authorities.selectors import authority_of_caseworker
-    from authorities.validators import validate_pdf
+    from authorities.catalogue.selectors import authority_of_caseworker
+    from authorities.catalogue.validators import validate_pdf
 
     authority = authority_of_caseworker(acting_user)
     if authority is None and not acting_user.is_superuser:
@@ -821,7 +823,7 @@ def revoke_by_caseworker(
     the grantor's power to be represented anywhere. A pending one can be ended too, so an
     invitation cannot be accepted afterwards.
     """
-    from authorities.selectors import authority_of_caseworker, is_in_caseworker_scope
+    from authorities.catalogue.selectors import authority_of_caseworker, is_in_caseworker_scope
 
     reason = (reason or "").strip()
     if not reason:

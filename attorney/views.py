@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from authorities.models import Right
+from authorities.catalogue.models import Right
 from portal.eid import requires_substantial_assurance
 from portal.forms import add_service_errors
 from portal.selectors import events_about

@@ -9,8 +9,8 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from authorities.admin_scoping import AuthorityScopedAdminMixin, ReadOnlyScopedAdmin
-from authorities.selectors import audit_events_about_cpr
+from authorities.catalogue.admin_scoping import AuthorityScopedAdminMixin, ReadOnlyScopedAdmin
+from authorities.history.selectors import audit_events_about_cpr
 
 from .cpr import format_cpr
 from .forms import add_service_errors

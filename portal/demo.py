@@ -14,21 +14,20 @@ from django.utils import timezone
 
 from attorney import services as attorney_services
 from attorney.models import PowerOfAttorney, Status
-from authorities import services as authority_services
-from authorities.models import (
-    ApiClient,
+from authorities.applications import services as applications_services
+from authorities.applications.models import (
     Application,
     ApplicationForm,
     ApplicationStatus,
     ApplicationValueKind,
-    Authority,
-    AuthorityMembership,
-    ConsentRequest,
-    DataCategory,
-    Letter,
-    Right,
-    Service,
 )
+from authorities.catalogue import services as catalogue_services
+from authorities.catalogue.models import Authority, AuthorityMembership, Right, Service
+from authorities.clients.models import ApiClient
+from authorities.consent import services as consent_services
+from authorities.consent.models import ConsentRequest, DataCategory
+from authorities.post import services as post_services
+from authorities.post.models import Letter
 from portal.models import IdentityVerification, User
 
 DEMO_PASSWORD = "Fuldmagt-demo-2026"  # noqa: S105 - documented demo login
@@ -294,7 +293,7 @@ def seed_consents(people: dict[str, User]) -> None:
         Authority.objects.get(slug="kobenhavns-kommune"),
         Authority.objects.get(slug="udbetaling-danmark"),
     )
-    authority_services.request_consent(
+    consent_services.request_consent(
         authority=kommune,
         citizen_national_id=karen.national_id,
         category=DataCategory.objects.get(code="skat.income"),
@@ -302,7 +301,7 @@ def seed_consents(people: dict[str, User]) -> None:
         purpose_en="We need to calculate how much you pay for home care.",
         days=180,
     )
-    granted = authority_services.request_consent(
+    granted = consent_services.request_consent(
         authority=ud,
         citizen_national_id=karen.national_id,
         category=DataCategory.objects.get(code="skat.income"),
@@ -310,7 +309,7 @@ def seed_consents(people: dict[str, User]) -> None:
         purpose_en="We need to calculate your housing benefit from your income.",
         days=365,
     )
-    authority_services.grant_consent(consent_request=granted, actor=karen, principal=karen)
+    consent_services.grant_consent(consent_request=granted, actor=karen, principal=karen)
 
 
 def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = False) -> User:
@@ -339,7 +338,7 @@ def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = Fa
 
 def seed_people() -> dict[str, User]:
     people = {email: _user(email, name, cpr) for email, name, cpr in CITIZENS}
-    caseworkers = authority_services.ensure_caseworker_group()
+    caseworkers = catalogue_services.ensure_caseworker_group()
     for email, name, slug in CASEWORKERS:
         caseworker = _user(email, name, None, is_staff=True)
         AuthorityMembership.objects.update_or_create(
@@ -503,7 +502,7 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
     for slug, subject, body, with_attachment in LETTERS:
         if Letter.objects.filter(citizen_file__citizen=karen, subject=subject).exists():
             continue
-        authority_services.send_letter(
+        post_services.send_letter(
             authority=Authority.objects.get(slug=slug),
             citizen=karen,
             subject=subject,
@@ -512,14 +511,14 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
         )
     pension = Service.objects.get(authority__slug="udbetaling-danmark", slug="folkepension")
     if not Application.objects.filter(on_behalf_of=karen, service=pension).exists():
-        application = authority_services.submit_application(
+        application = applications_services.submit_application(
             actor=karen,
             principal=karen,
             service=pension,
             description="Jeg søger om helbredstillæg til medicin.",
             amount=800,
         )
-        authority_services.decide_application(
+        applications_services.decide_application(
             application=application,
             by=people["sagsbehandler.ud@example.dk"],
             status=ApplicationStatus.IN_REVIEW,
@@ -527,7 +526,7 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
 
 
 def seed_api_client() -> None:
-    from authorities.api.authentication import hash_token
+    from authorities.clients.tokens import hash_token
 
     ApiClient.objects.get_or_create(
         token_hash=hash_token(DEMO_API_TOKEN),

@@ -155,7 +155,7 @@ AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
-    "authorities.permissions.CitizenFilePermissionBackend",
+    "authorities.catalogue.permissions.CitizenFilePermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -197,7 +197,7 @@ MFA_TOTP_ISSUER = "Fuldmagt"
 
 # --- Object permissions -----------------------------------------------------------------------
 ANONYMOUS_USER_NAME = None
-# Our own backend (authorities.permissions) subclasses guardian's, which the check does not see.
+# Our own backend (authorities.catalogue.permissions) subclasses guardian's, which the check does not see.
 SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 GUARDIAN_RAISE_403 = False
 

@@ -1,4 +1,4 @@
-"""The authority API: thin views over attorney.selectors and authorities.services."""
+"""The authority API: thin views over attorney.policy and the services of each floor."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
@@ -13,8 +13,12 @@ from rest_framework.views import APIView
 
 from attorney.models import PowerOfAttorney
 from attorney.policy import Decision, authorize_by_cpr
-from authorities import selectors, services
-from authorities.models import AuthorityEvent, Right
+from authorities.catalogue.models import Right
+from authorities.consent import selectors as consent_selectors
+from authorities.consent import services as consent_services
+from authorities.events import services as events_services
+from authorities.events.models import AuthorityEvent
+from authorities.post import services as post_services
 from portal.audit import record_event
 from portal.models import User
 
@@ -212,7 +216,7 @@ class LetterView(APIView):
         if recipient is None:
             raise ValidationError({"recipient": [_("No person with this CPR number uses the portal.")]})
         try:
-            letter = services.send_letter(
+            letter = post_services.send_letter(
                 authority=request.user.authority,
                 citizen=recipient,
                 subject=serializer.validated_data["subject"],
@@ -243,7 +247,7 @@ class ConsentRequestView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            consent_request = services.request_consent(
+            consent_request = consent_services.request_consent(
                 authority=request.user.authority,
                 citizen_national_id=data["citizen"],
                 category=data["category"],
@@ -268,7 +272,7 @@ class ConsentCheckView(APIView):
     def get(self, request):
         query = ConsentCheckQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        consent = selectors.consent_in_force(
+        consent = consent_selectors.consent_in_force(
             authority_id=request.user.authority_id,
             citizen_national_id=query.validated_data["citizen"],
             category_code=query.validated_data["category"],
@@ -300,7 +304,7 @@ class WebhookView(APIView):
         serializer = WebhookSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            client, secret = services.register_webhook(
+            client, secret = events_services.register_webhook(
                 client=request.user, url=serializer.validated_data["url"]
             )
         except DjangoValidationError as error:
@@ -309,7 +313,7 @@ class WebhookView(APIView):
 
     @extend_schema(responses={204: None, **ERRORS}, summary="Stop sending events to your webhook")
     def delete(self, request):
-        services.remove_webhook(client=request.user)
+        events_services.remove_webhook(client=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -337,7 +341,7 @@ class EventFeedView(APIView):
         )
         return Response(
             {
-                "events": [services.event_body(event) for event in events],
+                "events": [events_services.event_body(event) for event in events],
                 "next": str(events[-1].pk if events else after),
             }
         )

@@ -8,9 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attorney import policy, services
-from authorities import services as authority_services
+from authorities.applications import services as applications_services
+from authorities.clients.services import create_api_client
 from authorities.models import ApplicationForm, ApplicationValueKind, CitizenFileUserObjectPermission
-from authorities.services import create_api_client
+from authorities.post import services as post_services
 
 from ..conftest import grant
 from ..factories import RightFactory, ServiceFactory
@@ -88,9 +89,9 @@ def test_the_api_refuses_a_revoked_mandate_whose_permission_row_was_left_behind(
 def test_letters_and_applications_need_the_guardian_row_of_a_mandate_in_force(
     client, login, active_mandate, karen, peter, read_mail, tax_statement, skat
 ):
-    authority_services.send_letter(authority=skat, citizen=karen, subject="Årsopgørelse", body="Se her")
+    post_services.send_letter(authority=skat, citizen=karen, subject="Årsopgørelse", body="Se her")
     service = form_for(tax_statement)
-    authority_services.submit_application(
+    applications_services.submit_application(
         actor=karen, principal=karen, service=service, description="x", amount=5
     )
     CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney=active_mandate).delete()
@@ -105,7 +106,7 @@ def test_letters_and_applications_need_the_guardian_row_of_a_mandate_in_force(
 
 def test_an_application_right_does_not_open_the_letters(client, login, karen, peter, tax_statement, skat):
     services.accept(power_of_attorney=grant(karen, peter, [tax_statement]), acting_user=peter)
-    letter = authority_services.send_letter(authority=skat, citizen=karen, subject="Hemmelig", body="Brev")
+    letter = post_services.send_letter(authority=skat, citizen=karen, subject="Hemmelig", body="Brev")
     login(client, peter)
     client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
     assert list(client.get(reverse("authorities:inbox")).context["page"]) == []
@@ -120,7 +121,7 @@ def test_a_right_for_one_service_does_not_show_applications_to_another(
     )
     other = form_for(other_right)
     form_for(tax_statement)
-    application = authority_services.submit_application(
+    application = applications_services.submit_application(
         actor=karen, principal=karen, service=other, description="fradrag", amount=7
     )
     services.accept(power_of_attorney=grant(karen, peter, [tax_statement]), acting_user=peter)

@@ -7,8 +7,8 @@ from django.urls import reverse
 from guardian.shortcuts import get_objects_for_user
 
 from attorney import policy, services
+from authorities.catalogue.permissions import PeriodAwareObjectPermissionChecker
 from authorities.models import CitizenFile
-from authorities.permissions import PeriodAwareObjectPermissionChecker
 
 from ..conftest import grant
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attorney import services as attorney_services
+from authorities.clients.services import create_api_client, revoke_api_client
 from authorities.models import ApiClient, Letter
-from authorities.services import create_api_client, revoke_api_client
 from portal.models import AuditEvent
 
 from ..conftest import grant

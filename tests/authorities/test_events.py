@@ -9,7 +9,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from attorney import services as attorney_services
-from authorities import services
+from authorities.clients import services as clients_services
+from authorities.consent import services as consent_services
+from authorities.events import services as events_services
 from authorities.models import ApiClient, AuthorityEvent, DeliveryStatus, WebhookDelivery
 
 from ..conftest import grant
@@ -88,17 +90,17 @@ def eager_retries(settings):
 
 @pytest.fixture
 def skat_client(skat):
-    return services.create_api_client(authority=skat, name="skat")
+    return clients_services.create_api_client(authority=skat, name="skat")
 
 
 @pytest.fixture
 def kommune_client(kommune):
-    return services.create_api_client(authority=kommune, name="kk")
+    return clients_services.create_api_client(authority=kommune, name="kk")
 
 
 def hook(client_and_token, receiver_instance):
     client, _token = client_and_token
-    client, secret = services.register_webhook(client=client, url=receiver_instance.url)
+    client, secret = events_services.register_webhook(client=client, url=receiver_instance.url)
     receiver_instance.secret = secret
     return client
 
@@ -167,16 +169,16 @@ def test_a_rolled_back_change_sends_nothing(receiver, skat_client, active_mandat
 
 def test_a_receiver_that_never_answers_is_given_up_after_the_last_attempt(skat_client, active_mandate, karen):
     client, _ = skat_client
-    services.register_webhook(client=client, url="http://127.0.0.1:9/closed")
+    events_services.register_webhook(client=client, url="http://127.0.0.1:9/closed")
     attorney_services.revoke(
         power_of_attorney=active_mandate, acting_user=karen
     )  # outside on-commit: not sent yet
     delivery = WebhookDelivery.objects.get()
     for _ in range(3):
-        with pytest.raises(services.WebhookDeliveryError):
-            services.attempt_webhook_delivery(delivery_id=delivery.pk, final_attempt=False)
+        with pytest.raises(events_services.WebhookDeliveryError):
+            events_services.attempt_webhook_delivery(delivery_id=delivery.pk, final_attempt=False)
     assert WebhookDelivery.objects.get().status == DeliveryStatus.PENDING
-    assert services.attempt_webhook_delivery(delivery_id=delivery.pk, final_attempt=True) is False
+    assert events_services.attempt_webhook_delivery(delivery_id=delivery.pk, final_attempt=True) is False
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 4)
     assert "refused" in delivery.last_error.lower()
@@ -191,7 +193,7 @@ def test_the_delivery_task_backs_off_exponentially(retries, countdown):
     from authorities.tasks import deliver_webhook
 
     failing = mock.patch.object(
-        services, "attempt_webhook_delivery", side_effect=services.WebhookDeliveryError("down")
+        events_services, "attempt_webhook_delivery", side_effect=events_services.WebhookDeliveryError("down")
     )
     with failing, mock.patch.object(deliver_webhook, "retry", side_effect=Retry()) as retry:
         deliver_webhook.push_request(retries=retries)
@@ -240,7 +242,7 @@ def test_consent_changes_reach_the_authority_that_asked(kommune_client, kommune,
     category = DataCategory.objects.create(
         authority=skat, code="skat.income", name_da="x", name_en="x", max_days=30
     )
-    consent_request = services.request_consent(
+    consent_request = consent_services.request_consent(
         authority=kommune,
         citizen_national_id=karen.national_id,
         category=category,
@@ -248,8 +250,8 @@ def test_consent_changes_reach_the_authority_that_asked(kommune_client, kommune,
         purpose_en="b",
         days=10,
     )
-    consent = services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
-    services.withdraw_consent(consent=consent, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent_services.withdraw_consent(consent=consent, actor=karen, principal=karen)
     types = list(AuthorityEvent.objects.filter(authority=kommune).values_list("type", flat=True))
     assert types == ["consent.granted", "consent.withdrawn"]
 

@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from attorney import services as attorney_services
-from authorities import services
 from authorities.models import Letter, LetterRead
+from authorities.post import services as post_services
 from portal.models import AuditEvent
 
 from ..factories import UserFactory
@@ -27,7 +27,7 @@ def private_media(settings, tmp_path):
 
 @pytest.fixture
 def skat_letter(karen, skat):
-    return services.send_letter(
+    return post_services.send_letter(
         authority=skat,
         citizen=karen,
         subject="Årsopgørelse",
@@ -38,7 +38,7 @@ def skat_letter(karen, skat):
 
 @pytest.fixture
 def kommune_letter(karen, kommune):
-    return services.send_letter(
+    return post_services.send_letter(
         authority=kommune,
         citizen=karen,
         subject="Hjemmepleje",
@@ -168,7 +168,7 @@ def test_after_expiry_the_next_request_for_a_letter_is_refused(
 
 
 def test_a_new_letter_is_covered_by_the_existing_grant(peter_acting_for_karen, karen, skat):
-    letter = services.send_letter(authority=skat, citizen=karen, subject="Ny", body="Nyt brev")
+    letter = post_services.send_letter(authority=skat, citizen=karen, subject="Ny", body="Nyt brev")
     assert peter_acting_for_karen.get(reverse("authorities:letter", args=[letter.pk])).status_code == 200
 
 
@@ -195,7 +195,7 @@ def test_letter_attachment_must_be_a_pdf_of_at_most_10_mb(karen, skat, content, 
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as error:
-        services.send_letter(
+        post_services.send_letter(
             authority=skat, citizen=karen, subject="x", body="y", attachment=SimpleUploadedFile(name, content)
         )
     assert error.value.code == code
@@ -208,7 +208,7 @@ def test_inbox_with_1000_letters_uses_a_constant_number_of_queries(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    services.send_letter(authority=skat, citizen=karen, subject="1", body="b")
+    post_services.send_letter(authority=skat, citizen=karen, subject="1", body="b")
     login(client, karen)
     with CaptureQueriesContext(connection) as small:
         client.get(reverse("authorities:inbox"))
@@ -228,7 +228,7 @@ def test_inbox_while_acting_uses_a_constant_number_of_queries(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    services.send_letter(authority=skat, citizen=karen, subject="1", body="b")
+    post_services.send_letter(authority=skat, citizen=karen, subject="1", body="b")
     with CaptureQueriesContext(connection) as small:
         peter_acting_for_karen.get(reverse("authorities:inbox"))
     citizen_file = Letter.objects.get().citizen_file

@@ -33,10 +33,10 @@ def test_every_label_and_sentence_has_danish_words():
 
 
 def test_done_in_my_name_shows_sentences_not_codes(client, login, karen, peter, active_mandate, skat):
-    from authorities import services
+    from authorities.post import services as post_services
 
-    letter = services.send_letter(authority=skat, citizen=karen, subject="Skat", body="Brev")
-    services.mark_letter_read(letter=letter, reader=peter, on_behalf_of=karen)
+    letter = post_services.send_letter(authority=skat, citizen=karen, subject="Skat", body="Brev")
+    post_services.mark_letter_read(letter=letter, reader=peter, on_behalf_of=karen)
     login(client, karen)
     page = client.get(reverse("authorities:done_in_my_name")).content.decode()
     assert "letter.read" not in page

@@ -18,9 +18,9 @@ from attorney import policy
 from attorney import selectors as attorney_selectors
 from attorney import services as attorney_services
 from attorney.models import PowerOfAttorney, Status
-from authorities import services as authority_services
+from authorities.clients.services import create_api_client
+from authorities.consent import services as consent_services
 from authorities.models import ConsentRequest, DataCategory
-from authorities.services import create_api_client
 from portal.identity import verify_identity_in_person
 from portal.models import AuditEvent, IdentityVerification, Notice, User
 
@@ -148,7 +148,7 @@ def test_a_squatter_can_still_use_the_account_settings(client, squatter):
 
 
 def test_a_consent_request_to_the_cpr_number_is_invisible_and_unanswerable(client, squatter, kommune, income):
-    consent_request = authority_services.request_consent(
+    consent_request = consent_services.request_consent(
         authority=kommune,
         citizen_national_id=ANNE_CPR,
         category=income,
@@ -162,7 +162,7 @@ def test_a_consent_request_to_the_cpr_number_is_invisible_and_unanswerable(clien
     )
     assert response.status_code == 403
     with pytest.raises(PermissionDenied):
-        authority_services.grant_consent(consent_request=consent_request, actor=squatter, principal=squatter)
+        consent_services.grant_consent(consent_request=consent_request, actor=squatter, principal=squatter)
     consent_request.refresh_from_db()
     assert consent_request.status == "pending"
 
