@@ -191,6 +191,7 @@ def accept(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 @require_POST
 def decline(request: HttpRequest, mandate_id) -> HttpResponse:
     mandate = selectors.invitations_for(request.user).filter(pk=mandate_id).first()
@@ -233,6 +234,7 @@ def revoke(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 def resign(request: HttpRequest, mandate_id) -> HttpResponse:
     def do(mandate, reason):
         services.resign(power_of_attorney=mandate, attorney=request.user, reason=reason)
@@ -310,6 +312,7 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 def act_for(request: HttpRequest) -> HttpResponse:
     mandates = list(selectors.effective_mandates_for_attorney(request.user))
     grantors = {}

@@ -9,9 +9,11 @@ The pieces:
   It can also ask NemLog-in for a minimum assurance level with a fresh login (step-up).
 - The eID state of a session (``SESSION_KEY``): which user logged in with MitID, at what level and
   when. Set after every MitID login by ``portal.adapters.AccountAdapter.post_login``, removed by any
-  other login. Password sessions have none and are not affected by the rules below.
+  other login. Password sessions have none: they are not affected by the rules below unless
+  ``EID_REQUIRED_FOR_LEGAL_ACTS`` is on.
 - ``requires_substantial_assurance`` – the one decorator for legal acts: in a MitID session below
-  ``Substantial`` a POST is sent to the step-up page instead of reaching the view.
+  ``Substantial`` a POST is sent to the step-up page instead of reaching the view, and so is one from
+  a password session when ``EID_REQUIRED_FOR_LEGAL_ACTS`` is on (production).
 - ``step_up`` – that page: says in plain words why, and logs in again with MitID at the level needed.
   It doubles as the MitID way to "confirm it is you" where allauth asks for reauthentication.
 
@@ -362,19 +364,29 @@ def _back_to(request: HttpRequest) -> str:
     return request.get_full_path()
 
 
-def requires_substantial_assurance(view):
-    """Legal acts need MitID at level Substantial or higher when the person logged in with MitID.
+def may_do_legal_acts(request: HttpRequest) -> bool:
+    """Whether this session may give, accept, revoke, answer a consent or act for someone.
 
-    A POST from a MitID session at a lower level goes to the step-up page instead (nothing is
-    changed); password sessions and reading pages pass through untouched.
+    A MitID session needs level Substantial or higher. A password session (with or without a second
+    factor) may too, unless ``EID_REQUIRED_FOR_LEGAL_ACTS`` is on (the default in production): then it
+    can read but not act, also for an account that was made through MitID and later got a password.
+    """
+    state = session_state(request)
+    if state is None:
+        return not settings.EID_REQUIRED_FOR_LEGAL_ACTS
+    return meets(state.get("loa"))
+
+
+def requires_substantial_assurance(view):
+    """The one decorator for legal acts: a POST from a session that may not do them (see
+    ``may_do_legal_acts``) goes to the step-up page instead, and nothing is changed. Reading pages
+    pass through untouched.
     """
 
     @wraps(view)
     def _wrapped(request: HttpRequest, *args, **kwargs):
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            state = session_state(request)
-            if state is not None and not meets(state.get("loa")):
-                return redirect(f"{reverse('eid_step_up')}?{urlencode({'next': _back_to(request)})}")
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not may_do_legal_acts(request):
+            return redirect(f"{reverse('eid_step_up')}?{urlencode({'next': _back_to(request)})}")
         return view(request, *args, **kwargs)
 
     return _wrapped
@@ -393,6 +405,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
             "next_url": get_next_redirect_url(request) or reverse("home"),
             "login_url": provider.get_login_url(request) if provider else None,
             "level_too_low": state is not None and not meets(level),
+            "mitid_required": state is None and settings.EID_REQUIRED_FOR_LEGAL_ACTS,
             "level_name": LEVEL_NAMES.get(level, ""),
             "required_level": REQUIRED_LEVEL,
             "required_level_name": LEVEL_NAMES[REQUIRED_LEVEL],

@@ -336,6 +336,10 @@ SOCIALACCOUNT_PROVIDERS = {
         ),
     }
 }
+# Legal acts (give, accept, revoke, answer consents, act for someone) need a MitID session at level
+# Substantial; a password session can read but not act. On in production; off elsewhere so the password
+# demo and tests keep working. Caseworkers in the admin are not affected.
+EID_REQUIRED_FOR_LEGAL_ACTS = env.bool("EID_REQUIRED_FOR_LEGAL_ACTS", default=PRODUCTION)
 # The MitID button posts to the portal, which redirects the browser to NemLog-in: a form submission
 # that browsers check against form-action.
 for _saml_app in SOCIALACCOUNT_PROVIDERS["saml"]["APPS"]:
