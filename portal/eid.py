@@ -54,6 +54,7 @@ from onelogin.saml2.errors import OneLogin_Saml2_ValidationError
 from xmlsec import Error as XmlsecError
 
 from .cpr import normalize_cpr
+from .eid_saml import EncryptionRefused, sp_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ REFUSAL_MESSAGES = {
         "This MitID is registered to a different person than the account it was used for."
     ),
     "account_exists": _("An account for you was created in the meantime. Log in with MitID again to use it."),
+    "encryption": _("The answer from MitID was encrypted in a way we do not accept."),
     "invalid_response": _("The answer from MitID could not be checked."),
 }
 
@@ -299,12 +301,28 @@ class FinishACSView(saml_views.FinishACSView):
     def dispatch(self, request: HttpRequest, organization_slug) -> HttpResponse:
         try:
             return super().dispatch(request, organization_slug)
+        except EncryptionRefused as error:
+            return refuse(request, "encryption", errors=[type(error).__name__], detail=error.algorithm)
         except (etree.LxmlError, XmlsecError, OneLogin_Saml2_ValidationError, ValueError) as error:
             logger.info("Unreadable SAML response", exc_info=True)
             return refuse(request, "invalid_response", errors=[type(error).__name__])
 
 
 finish_acs = FinishACSView.as_view()
+
+
+@method_decorator(login_not_required, name="dispatch")
+class MetadataView(saml_views.MetadataView):
+    """The portal's metadata for NemLog-in: allauth's, with the accepted encryption algorithms and a
+    validity that lasts as long as the portal's certificate (``portal.eid_saml.sp_metadata``)."""
+
+    def dispatch(self, request: HttpRequest, organization_slug) -> HttpResponse:
+        provider = self.get_provider(organization_slug)
+        config = build_saml_config(request, provider.app.settings, organization_slug)
+        return HttpResponse(content=sp_metadata(config), content_type="text/xml")
+
+
+metadata = MetadataView.as_view()
 
 
 def configured_provider(request: HttpRequest) -> NemLogInProvider | None:

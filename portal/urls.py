@@ -20,8 +20,9 @@ urlpatterns = [
     path("konto/oversigt/", views.account_settings, name="account_settings"),
     path("beskeder/", views.notices, name="notices"),
     path("konto/mitid/bekraeft/", eid.step_up, name="eid_step_up"),
-    # allauth's SAML "acs/finish/" URL, answered by portal.eid's stricter view.
+    # allauth's SAML "acs/finish/" and "metadata/" URLs, answered by portal.eid's own views.
     re_path(r"^konto/saml/(?P<organization_slug>[^/]+)/acs/finish/$", eid.finish_acs),
+    re_path(r"^konto/saml/(?P<organization_slug>[^/]+)/metadata/$", eid.metadata),
     path("konto/", include("allauth.urls")),
     path("accounts/", RedirectView.as_view(url="/konto/", permanent=False)),
     path("fuldmagter/", include("attorney.urls")),
