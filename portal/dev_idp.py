@@ -20,6 +20,7 @@ import base64
 import dataclasses
 import datetime
 import uuid
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
@@ -303,3 +304,40 @@ class IdentityProvider:
         context.key = xmlsec.Key.generate(xmlsec.KeyData.AES, 256, xmlsec.KeyDataType.SESSION)
         context.encrypt_xml(template, assertion)
         return container
+
+
+# --- The local MitID test login (development only) -----------------------------------------------
+
+LOCAL_ENTITY_ID = "urn:fuldmagt:local-mitid-test-login"
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalKeys:
+    """The local test login's two key pairs: its IdP's and the portal's (as the SAML service provider)."""
+
+    idp_key: str
+    idp_certificate: str
+    sp_key: str
+    sp_certificate: str
+
+
+def local_keys(folder: Path) -> LocalKeys:
+    """The key pairs in ``folder``, made on first use and then kept, so that a restarted development
+    server (runserver reloads) goes on answering logins that an earlier one started."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pems = {}
+    for who, common_name in (("idp", "Local MitID test login"), ("sp", "Fuldmagt (local test login)")):
+        key_file, certificate_file = folder / f"{who}.key", folder / f"{who}.crt"
+        if not (key_file.is_file() and certificate_file.is_file()):
+            key, certificate = new_key_and_certificate(common_name, days=10 * 365)
+            _write_atomically(key_file, key, mode=0o600)
+            _write_atomically(certificate_file, certificate, mode=0o644)
+        pems[who] = (key_file.read_text(), certificate_file.read_text())
+    return LocalKeys(*pems["idp"], *pems["sp"])
+
+
+def _write_atomically(path: Path, text: str, *, mode: int) -> None:
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    partial.write_text(text)
+    partial.chmod(mode)
+    partial.replace(path)

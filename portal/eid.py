@@ -253,6 +253,12 @@ class NemLogInProvider(SAMLProvider):
     def redirect(self, request: HttpRequest, process, next_url=None, data=None, **kwargs):
         level = kwargs.get("loa")
         config = build_saml_config(request, self.app.settings, self.app.client_id)
+        if self.app.settings.get("local_test_login"):
+            # The local MitID test login (development) answers on whatever host name the portal is
+            # reached by, so the browser keeps its session cookie.
+            config["idp"]["singleSignOnService"]["url"] = request.build_absolute_uri(
+                reverse("eid_local_login")
+            )
         if level:
             config["security"]["requestedAuthnContext"] = [LOA_CONTEXT_PREFIX + level]
             config["security"]["requestedAuthnContextComparison"] = "minimum"

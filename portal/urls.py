@@ -6,7 +6,8 @@ from django.views.generic import RedirectView
 
 from attorney import views as attorney_views
 
-from . import eid, views
+from . import eid, local_mitid, views
+from .eid_settings import LOCAL_LOGIN_PATH
 
 # The admin logs in through allauth, so caseworkers get the same MFA and rate limits as everyone.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -20,6 +21,8 @@ urlpatterns = [
     path("konto/oversigt/", views.account_settings, name="account_settings"),
     path("beskeder/", views.notices, name="notices"),
     path("konto/mitid/bekraeft/", eid.step_up, name="eid_step_up"),
+    # The local MitID test login (development only; 404 unless EID_LOCAL_TEST_LOGIN is on).
+    path(LOCAL_LOGIN_PATH.lstrip("/"), local_mitid.login, name="eid_local_login"),
     # allauth's SAML "acs/finish/" and "metadata/" URLs, answered by portal.eid's own views.
     re_path(r"^konto/saml/(?P<organization_slug>[^/]+)/acs/finish/$", eid.finish_acs),
     re_path(r"^konto/saml/(?P<organization_slug>[^/]+)/metadata/$", eid.metadata),
