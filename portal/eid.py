@@ -17,7 +17,10 @@ The pieces:
 - ``step_up`` – that page: says in plain words why, and logs in again with MitID at the level needed.
   It doubles as the MitID way to "confirm it is you" where allauth asks for reauthentication.
 
-Linking a MitID login to an account (by CPR) and creating accounts is in ``portal/adapters.py``.
+Linking a MitID login to an account (by CPR) and creating accounts is in ``portal/adapters.py``;
+reading NemLog-in's responses as it sends them (XML Encryption 1.1, the assertion's own namespace
+prefixes, the accepted encryption algorithms) and the portal's metadata in ``portal/eid_saml.py``; the
+local MitID test login for development in ``portal/local_mitid.py``.
 """
 
 from __future__ import annotations

@@ -156,6 +156,14 @@ class NemLogInResponse(OneLogin_Saml2_Response):
                 key_info[0].append(referenced[0])
 
         assertion = OneLogin_Saml2_Utils.decrypt_element(encrypted_data[0], key, inplace=True)
+        if (
+            not isinstance(assertion, etree._Element)
+            or assertion.tag != f"{{{OneLogin_Saml2_Constants.NS_SAML}}}Assertion"
+        ):
+            raise OneLogin_Saml2_ValidationError(
+                "The encrypted data is not an assertion",
+                OneLogin_Saml2_ValidationError.WRONG_NUMBER_OF_ASSERTIONS,
+            )
         # Serialising the decrypted assertion keeps its own namespace declarations (and adds those it
         # inherits); it replaces a marker in the serialised Response, and the whole is parsed again.
         # No node is moved, so lxml renames no prefix (see the module's docstring).

@@ -37,6 +37,8 @@ def test_an_invited_person_signs_up_with_the_local_mitid_test_login_and_accepts(
 
     anne = people_at("anne")
     page = anne.page
+    anne.goto("/konto/mitid-test/", "local MitID test login without a request")
+    expect(page.get_by_role("alert")).to_be_visible()
     anne.goto("/konto/login/", "login with MitID offered")
     anne.click(page.locator("#eid-login"), "local MitID test login")
     expect(page).to_have_url(re.compile(r"/konto/mitid-test/\?SAMLRequest="))
