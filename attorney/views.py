@@ -202,6 +202,7 @@ def accept(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 @require_POST
 def decline(request: HttpRequest, mandate_id) -> HttpResponse:
     mandate = selectors.invitations_for(request.user).filter(pk=mandate_id).first()
@@ -244,6 +245,7 @@ def revoke(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 def resign(request: HttpRequest, mandate_id) -> HttpResponse:
     def do(mandate, reason):
         services.resign(power_of_attorney=mandate, acting_user=request.user, reason=reason)
@@ -321,6 +323,7 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 def act_for(request: HttpRequest) -> HttpResponse:
     mandates = list(policy.mandates_in_force(attorney=request.user))
     grantors = {}

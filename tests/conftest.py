@@ -18,6 +18,10 @@ def _fast_and_isolated(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     celery_app.conf.task_always_eager = True
     cache.clear()
+    # Tests start as a portal without MitID (the local test login is on by default in development);
+    # the eID tests configure their own IdP, the local test login's tests switch it on.
+    settings.EID_LOCAL_TEST_LOGIN = False
+    settings.SOCIALACCOUNT_PROVIDERS = {"saml": {**settings.SOCIALACCOUNT_PROVIDERS["saml"], "APPS": []}}
     yield
     cache.clear()
 
