@@ -67,8 +67,11 @@ def people_at(chromium, live_server, recorder, request):
     opened = []
     numbers = itertools.count(1)
 
-    def _open(who: str, language: str = "da") -> Person:
-        person = Person(chromium, live_server.url, recorder, request.node.name, who, language, numbers)
+    def _open(who: str, language: str = "da", **screen) -> Person:
+        """``screen``: ``width`` (px), ``zoom`` (2 = 200 %) and ``touch`` of the person's device."""
+        person = Person(
+            chromium, live_server.url, recorder, request.node.name, who, language, numbers, **screen
+        )
         opened.append(person)
         return person
 

@@ -54,6 +54,15 @@ _PAGE_FACTS = """() => ({
     h1: [...document.querySelectorAll("h1")].map(h => h.checkVisibility() ? h.innerText.trim() : ""),
 })"""
 
+# How far the page reaches to the right of the window, and the widest things that stick out.
+_REFLOW = """() => {
+    const width = document.documentElement.clientWidth;
+    const out = [...document.querySelectorAll("body *")]
+        .filter(el => el.checkVisibility() && el.getBoundingClientRect().right > width + 1)
+        .map(el => el.outerHTML.slice(0, 160));
+    return {width, scroll: document.documentElement.scrollWidth, out: out.slice(-5)};
+}"""
+
 # How a focused element shows its focus: its own outline or box shadow, or (for the design system's
 # checkboxes and radios, whose input is transparent) the outline drawn on its label's ::before box.
 _FOCUS_STYLE = """() => {
@@ -143,6 +152,9 @@ class Person:
         who: str,
         language: str = "da",
         numbers: Iterator[int] | None = None,
+        width: int = 1280,
+        zoom: float = 1,
+        touch: bool = False,
     ):
         self.base_url = base_url.rstrip("/")
         self.recorder = recorder
@@ -152,7 +164,11 @@ class Person:
             base_url=self.base_url,
             locale="da-DK" if language == "da" else "en-GB",
             timezone_id="Europe/Copenhagen",
-            viewport={"width": 1280, "height": 800},
+            # A screen ``width`` pixels wide at ``zoom`` (2 = 200 %) shows width/zoom CSS pixels, as
+            # browser zoom does: 1280 px at 400 % lays the page out in 320 CSS px (WCAG 1.4.10).
+            viewport={"width": round(width / zoom), "height": round(800 / zoom)},
+            device_scale_factor=zoom,
+            has_touch=touch,
         )
         # axe-core goes into every page before the page's own scripts; an init script is not
         # subject to the portal's Content-Security-Policy, which stays in force.
@@ -229,6 +245,12 @@ class Person:
         assert shown["lang"] == language, f"{name}: the page is in {shown['lang']!r}, not {language!r}"
         assert len(shown["h1"]) == 1, f"{name} ({language}) must have exactly one h1, has {shown['h1']}"
         assert shown["h1"][0], f"{name} ({language}): the h1 is empty or hidden"
+        # WCAG 1.4.10 Reflow: nothing may need scrolling sideways, at any width the person has.
+        reflow = page.evaluate(_REFLOW)
+        assert reflow["scroll"] <= reflow["width"], (
+            f"{name} ({language}) scrolls sideways at {reflow['width']} CSS px "
+            f"({reflow['scroll']} px wide); sticking out: {reflow['out']}"
+        )
         violations = page.evaluate(_RUN_AXE, WCAG_TAGS)
         self.recorder.add(AxeResult(self.test_name, name, language, page.url, violations))
         assert not violations, f"axe found WCAG 2.1 A/AA violations on {name} ({language}, {page.url}):\n" + (
