@@ -12,6 +12,8 @@ import itertools
 import json
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,13 @@ SCREENSHOTS = OUTPUT / "screenshots"
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
 # Set to 1 to refresh the screenshots committed under docs/screenshots (see the README).
 UPDATE_DOCS = os.environ.get("FULDMAGT_DOCS_SCREENSHOTS") == "1"
+
+# The Nu HTML Checker (vnu-jar from npm, run with Java): every page's HTML as the portal sent it
+# must be valid. Installed by ``html_checker()`` into a git-ignored folder on first use.
+VNU_VERSION = "26.9.27"
+VNU_DIR = ROOT / ".vnu"
+VNU_JAR = VNU_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+HTML_OUTPUT = OUTPUT / "html"
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 OTHER_LANGUAGE = {"da": "en", "en": "da"}
@@ -126,6 +135,50 @@ class Recorder:
         (OUTPUT / "axe-report.md").write_text("\n".join(lines) + "\n")
 
 
+def html_checker() -> Path | None:
+    """The vnu.jar to check pages with, installed with npm if needed; None without Java."""
+    if not shutil.which("java"):
+        return None
+    if not VNU_JAR.exists():
+        npm = shutil.which("npm")
+        assert npm, "the HTML check needs npm to install vnu-jar (apt-get install -y npm)"
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(VNU_DIR),
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                f"vnu-jar@{VNU_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return VNU_JAR
+
+
+def check_html(files: list[Path]) -> list[str]:
+    """Errors the Nu HTML Checker finds in these files, one line each."""
+    jar = html_checker()
+    if jar is None or not files:
+        return []
+    java = shutil.which("java")
+    done = subprocess.run(
+        [java, "-jar", str(jar), "--format", "json", "--exit-zero-always", *map(str, files)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    errors = []
+    for message in json.loads(done.stderr or done.stdout)["messages"]:
+        if message.get("type") == "error" or message.get("subType") == "fatal":
+            where = Path(message.get("url", "")).name
+            errors.append(f"HTML error in {where} line {message.get('lastLine')}: {message['message']}")
+    return errors
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -182,6 +235,8 @@ class Person:
         self._numbers = numbers or itertools.count(1)  # screenshots of one test share a sequence
         self._unchecked: list[str] = []
         self._problems: list[str] = []
+        self._document = None  # the last page the person's tab loaded, as the portal sent it
+        self._html_files: list[Path] = []
         self.page.on("framenavigated", self._navigated)
         self.page.on("pageerror", lambda error: self._problems.append(f"JavaScript error: {error}"))
         self.page.on("console", self._console)
@@ -212,6 +267,8 @@ class Person:
             self._problems.append(f"console error on {self.page.url}: {text}")
 
     def _response(self, response) -> None:
+        if response.request.resource_type == "document" and response.frame == self.page.main_frame:
+            self._document = response
         if (
             response.request.resource_type != "document"
             and response.status >= 400
@@ -222,6 +279,7 @@ class Person:
     def finish(self) -> None:
         """Called when the test ends: every page visited was checked, and nothing broke on the way."""
         try:
+            self._problems.extend(check_html(self._html_files))
             assert not self._unchecked, f"{self.who} visited pages that were not checked: {self._unchecked}"
             assert not self._problems, f"{self.who}'s browser reported problems:\n" + "\n".join(
                 self._problems
@@ -240,7 +298,7 @@ class Person:
 
     # --- checks --------------------------------------------------------------------------------
 
-    def _check_page(self, page: Page, name: str, language: str) -> None:
+    def _check_page(self, page: Page, name: str, language: str, document=None) -> None:
         shown = page.evaluate(_PAGE_FACTS)
         assert shown["lang"] == language, f"{name}: the page is in {shown['lang']!r}, not {language!r}"
         assert len(shown["h1"]) == 1, f"{name} ({language}) must have exactly one h1, has {shown['h1']}"
@@ -262,6 +320,13 @@ class Person:
         page.screenshot(
             path=str(folder / f"{number:02d}-{self.who}-{slug(name)}-{language}.png"), full_page=True
         )
+        # The HTML as sent (before scripts changed it), for the Nu HTML Checker at the end of the test.
+        if document is not None and document.url == page.url and html_checker() is not None:
+            html_folder = HTML_OUTPUT / slug(self.test_name)
+            html_folder.mkdir(parents=True, exist_ok=True)
+            html_file = html_folder / f"{number:02d}-{self.who}-{slug(name)}-{language}.html"
+            html_file.write_bytes(document.body())
+            self._html_files.append(html_file)
 
     def check(
         self, name: str, *, docs: str | None = None, other_language: bool = True, reload: bool = False
@@ -273,7 +338,7 @@ class Person:
         """
         self.page.wait_for_load_state("load")
         language = self.language
-        self._check_page(self.page, name, language)
+        self._check_page(self.page, name, language, self._document)
         if docs and UPDATE_DOCS:
             DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             self.page.evaluate("window.scrollTo(0, 0)")
@@ -290,8 +355,8 @@ class Person:
         if self._second is None:
             self._second = self.context.new_page()
         try:
-            self._second.goto(url)
-            self._check_page(self._second, name, other)
+            document = self._second.goto(url)
+            self._check_page(self._second, name, other, document)
         finally:
             self.set_language(language)
             # Give the person's own tab the focus back, or :focus styles would not apply in it.
