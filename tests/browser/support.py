@@ -365,6 +365,28 @@ class Person:
             self.page.reload()
             self._unchecked.clear()
 
+    def check_open(self, name: str, *, docs: str | None = None) -> None:
+        """Check something opened on the page shown (a drawer, a dialog) without reloading it: axe
+        and reflow as in ``check``, and a screenshot of the window only (a full-page screenshot
+        resizes the window, which closes the design system's drawer)."""
+        language = self.language
+        reflow = self.page.evaluate(_REFLOW)
+        assert reflow["scroll"] <= reflow["width"], f"{name} scrolls sideways: {reflow}"
+        violations = self.page.evaluate(_RUN_AXE, WCAG_TAGS)
+        self.recorder.add(AxeResult(self.test_name, name, language, self.page.url, violations))
+        assert not violations, f"axe found WCAG 2.1 A/AA violations on {name} ({language}):\n" + (
+            _describe(violations)
+        )
+        folder = SCREENSHOTS / slug(self.test_name)
+        folder.mkdir(parents=True, exist_ok=True)
+        number = next(self._numbers)
+        # animations="disabled" shows the drawer where it ends up, not halfway through sliding in.
+        shot = folder / f"{number:02d}-{self.who}-{slug(name)}-{language}.png"
+        self.page.screenshot(path=str(shot), animations="disabled")
+        if docs and UPDATE_DOCS:
+            DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(DOCS_SCREENSHOTS / f"{docs}.png"), animations="disabled")
+
     # --- moving around -------------------------------------------------------------------------
 
     def goto(self, path: str, name: str, **kwargs) -> Page:

@@ -27,12 +27,7 @@ def test_the_warning_comes_two_minutes_before_the_end_and_stay_logged_in_keeps_t
     expect(dialog).to_contain_text("logget af om to minutter")
     # The focus is in the dialog (on its heading), so a screen reader reads it out.
     expect(dialog.get_by_role("heading", name="Du bliver snart logget af")).to_be_focused()
-    # axe on the open dialog, in Danish.
-    violations = page.evaluate(
-        """async () => (await axe.run(document, {runOnly: {type: "tag",
-            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})).violations.map(v => v.id)"""
-    )
-    assert violations == []
+    karen.check_open("timeout warning")
 
     karen.tab_to("Forbliv logget ind")
     with page.expect_response(re.compile(r"/konto/forbliv-logget-ind/$")) as answer:
