@@ -106,7 +106,7 @@ def done_in_name_of(principal: User) -> QuerySet[AuditEvent]:
         AuditEvent.objects.filter(principal=principal)
         .exclude(actor=principal)
         .exclude(actor__isnull=True)
-        .select_related("actor", "authority")
+        .select_related("actor", "authority", "log_leaf")
         .order_by("-created_at", "-id")
     )
 
@@ -116,7 +116,7 @@ def done_for_others(actor: User) -> QuerySet[AuditEvent]:
     return (
         AuditEvent.objects.filter(actor=actor, principal__isnull=False)
         .exclude(principal=actor)
-        .select_related("principal", "authority")
+        .select_related("principal", "authority", "log_leaf")
         .order_by("-created_at", "-id")
     )
 

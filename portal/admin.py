@@ -15,7 +15,7 @@ from authorities.selectors import audit_events_about_cpr
 from .cpr import format_cpr
 from .forms import add_service_errors
 from .identity import verify_identity_in_person
-from .models import AuditEvent, IdentityDocument, User
+from .models import AuditEvent, AuditLogLeaf, IdentityDocument, User
 
 
 class InPersonVerificationForm(forms.Form):
@@ -159,9 +159,14 @@ class AuditEventAdmin(ReadOnlyScopedAdmin):
         "details",
         "request_id",
         "hash",
-        "previous_hash",
+        "log_entry",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("Entry in the log"))
+    def log_entry(self, obj: AuditEvent) -> str:
+        leaf = AuditLogLeaf.objects.filter(event=obj).values_list("index", flat=True).first()
+        return str(leaf) if leaf is not None else _("Waiting to be recorded in the log")
 
     @admin.display(description=_("CPR number"))
     def principal_cpr(self, obj: AuditEvent) -> str:

@@ -129,6 +129,16 @@ def _due_for_publishing(now) -> bool:
     return last is None or (now - last.created_at).total_seconds() >= settings.AUDIT_LOG_PUBLISH_INTERVAL
 
 
+def _leaf_hashes(queued: list[tuple]) -> list[bytes]:
+    """The writers' leaf hashes (verify_audit recomputes them all from the entries); events from the
+    hash-chain days carry another hash and are hashed here."""
+    legacy = AuditEvent.objects.in_bulk([row[1] for row in queued if row[3]])
+    return [
+        merkle.leaf_hash(entry_bytes(legacy[event_id])) if previous else bytes.fromhex(value)
+        for _, event_id, value, previous in queued
+    ]
+
+
 def _sequence_batch(limit: int) -> tuple[AuditCheckpoint | None, int]:
     """One batch in one transaction: a crash anywhere leaves the log and the queue as they were."""
     with transaction.atomic(durable=True):
@@ -136,21 +146,24 @@ def _sequence_batch(limit: int) -> tuple[AuditCheckpoint | None, int]:
             return None, 0
         previous = latest_checkpoint()
         old_size = previous.tree_size if previous else 0
-        queued = list(AuditLogQueue.objects.order_by("id").values_list("id", "event_id")[:limit])
+        queued = list(
+            AuditLogQueue.objects.order_by("id").values_list(
+                "id", "event_id", "event__hash", "event__previous_hash"
+            )[:limit]
+        )
         if not queued and previous is not None:
             return None, 0
-        events = AuditEvent.objects.in_bulk([event_id for _, event_id in queued])
-        leaves = [merkle.leaf_hash(entry_bytes(events[event_id])) for _, event_id in queued]
+        leaves = _leaf_hashes(queued)
         frontier = fetch_nodes(merkle.range_nodes(0, old_size))
         created = merkle.extend(old_size, frontier, leaves)
         new_size = old_size + len(leaves)
         AuditLogLeaf.objects.bulk_create(
-            [AuditLogLeaf(index=old_size + n, event_id=event_id) for n, (_, event_id) in enumerate(queued)]
+            [AuditLogLeaf(index=old_size + n, event_id=row[1]) for n, row in enumerate(queued)]
         )
         AuditLogNode.objects.bulk_create(
             [AuditLogNode(level=level, index=index, hash=value) for (level, index), value in created.items()]
         )
-        AuditLogQueue.objects.filter(id__in=[queue_id for queue_id, _ in queued]).delete()
+        AuditLogQueue.objects.filter(id__in=[row[0] for row in queued]).delete()
         root_hash = merkle.range_hash(0, new_size, {**frontier, **created})
         now = timezone.now()
         checkpoint = AuditCheckpoint.objects.create(

@@ -19,6 +19,7 @@ urlpatterns = [
     path("sprog/", views.switch_language, name="switch_language"),
     path("konto/oversigt/", views.account_settings, name="account_settings"),
     path("beskeder/", views.notices, name="notices"),
+    path("log/<uuid:uuid>/bevis/", views.log_entry_proof, name="log_entry_proof"),
     path("konto/identitet/", views.identity, name="identity"),
     path("konto/mitid/bekraeft/", eid.step_up, name="eid_step_up"),
     # allauth's SAML "acs/finish/" URL, answered by portal.eid's stricter view.

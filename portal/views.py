@@ -1,7 +1,7 @@
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
@@ -9,6 +9,7 @@ from django.views.i18n import set_language
 from . import selectors, services
 from .identity import identity_page_context
 from .models import Language
+from .tlog import entry_proof
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -45,3 +46,14 @@ def notices(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.notices_for(request.user), 25).get_page(request.GET.get("side"))
     services.mark_notices_read(recipient=request.user, notice_ids=[n.pk for n in page])
     return render(request, "portal/notices.html", {"page": page})
+
+
+@login_required
+def log_entry_proof(request: HttpRequest, uuid) -> HttpResponse:
+    """One's own audit entry with its inclusion proof against the latest signed checkpoint, to
+    check outside the portal (see docs/audit-log.md)."""
+    event = selectors.visible_event(user=request.user, uuid=uuid)
+    proof = entry_proof(event) if event is not None else None
+    if proof is None:
+        raise Http404
+    return JsonResponse(proof, json_dumps_params={"indent": 2})

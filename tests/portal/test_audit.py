@@ -150,7 +150,10 @@ def test_a_recomputed_and_resigned_tree_is_caught_only_by_a_checkpoint_held_outs
 ):
     # Whoever holds the database and the key rewrites an entry, rebuilds the tree and signs it anew.
     with pgtrigger.ignore(*ALL_TRIGGERS):
-        AuditEvent.objects.filter(pk=events[1].pk).update(action="test.forged")
+        forged = AuditEvent.objects.get(pk=events[1].pk)
+        forged.action = "test.forged"
+        forged_hash = merkle.leaf_hash(entry_bytes(forged)).hex()
+        AuditEvent.objects.filter(pk=forged.pk).update(action="test.forged", hash=forged_hash)
         AuditCheckpoint.objects.all().delete()
         AuditLogNode.objects.all().delete()
         AuditLogLeaf.objects.all().delete()
