@@ -245,3 +245,12 @@ def test_the_database_refuses_to_delete_an_audit_event(events):
 def test_the_database_refuses_to_renumber_a_log_entry(events):
     with pytest.raises(Exception, match="Cannot update or delete"), transaction.atomic():
         AuditLogLeaf.objects.filter(index=4).update(index=9)
+
+
+def test_audit_log_key_prints_the_public_key_and_makes_new_signing_keys(capsys):
+    call_command("audit_log_key")
+    assert capsys.readouterr().out.strip() == str(tlog.verifier())
+    call_command("audit_log_key", "--new", "--name=example.org/log")
+    out = capsys.readouterr().out
+    signing = out.split("AUDIT_LOG_SIGNING_KEY=")[1].split("\n")[0]
+    assert str(Signer.parse(signing).verifier) in out
