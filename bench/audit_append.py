@@ -21,6 +21,7 @@ Results are printed and written into docs/benchmarks.md between the markers of t
 """
 
 import argparse
+import collections
 import hashlib
 import json
 import multiprocessing
@@ -28,6 +29,7 @@ import os
 import platform
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -146,6 +148,37 @@ def sequencer(url: str, seconds: float, ready, results) -> None:
     results.put({"batches": batches, "backlog": backlog, "drain": drain, "problems": problems[:3]})
 
 
+class WaitSampler(threading.Thread):
+    """What the writers' backends wait on, sampled every 20 ms (pg_stat_activity)."""
+
+    def __init__(self, url: str, seconds: float):
+        super().__init__(daemon=True)
+        self.url, self.seconds = url, seconds
+        self.samples = 0
+        self.counts: collections.Counter = collections.Counter()
+
+    def run(self) -> None:
+        stop_at = time.time() + self.seconds
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while time.time() < stop_at:
+                rows = conn.execute(
+                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND backend_type = 'client backend'"
+                ).fetchall()
+                self.samples += 1
+                for state, kind, event in rows:
+                    if state == "active":
+                        self.counts[f"active: {kind}:{event}" if kind else "active: on CPU"] += 1
+                    elif state == "idle in transaction":
+                        self.counts["idle in transaction"] += 1
+                time.sleep(0.02)
+
+    def summary(self) -> str:
+        top = self.counts.most_common(5)
+        return ", ".join(f"{name} {count / max(self.samples, 1):.2f}" for name, count in top) or "none"
+
+
 def cpu_busy() -> float:
     """CPU seconds the whole machine has been busy (all processes, /proc/stat)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
@@ -187,9 +220,12 @@ def measure(url: str, variant: str, writers: int, seconds: float) -> dict:
     for process in processes:
         process.start()
     wait_for_quiet()
-    before = cpu_busy()
     ready.wait()
+    before = cpu_busy()
+    sampler = WaitSampler(url, seconds)
+    sampler.start()
     outcomes = [results.get() for _ in range(writers)]
+    sampler.join()
     sequencer_outcome = sequenced.get() if variant == "after" else None
     for process in processes:
         process.join()
@@ -211,6 +247,7 @@ def measure(url: str, variant: str, writers: int, seconds: float) -> dict:
         "mean": statistics.fmean(latencies) * 1000,
         "sequencer": sequencer_outcome,
         "busy_cores": busy / seconds,
+        "waits": sampler.summary(),
     }
 
 
@@ -251,6 +288,15 @@ def report(rows: list[dict], seconds: float, info: str) -> str:
         if ("before", writers) in by and ("after", writers) in by:
             ratio = by[("after", writers)]["per_second"] / by[("before", writers)]["per_second"]
             lines.append(f"- {writers} writer(s): after / before = **{ratio:.1f}×**.")
+    lines.append("")
+    lines.append(
+        "Writers' PostgreSQL backends by state, mean number in each (sampled every 20 ms; the sequencer's "
+        "own backend included in the after runs):"
+    )
+    lines.append("")
+    for row in rows:
+        lines.append(f"- {row['variant']}, {row['writers']} writer(s): {row['waits']}")
+    lines.append("")
     for row in rows:
         outcome = row["sequencer"]
         if not outcome:

@@ -254,3 +254,18 @@ def test_audit_log_key_prints_the_public_key_and_makes_new_signing_keys(capsys):
     out = capsys.readouterr().out
     signing = out.split("AUDIT_LOG_SIGNING_KEY=")[1].split("\n")[0]
     assert str(Signer.parse(signing).verifier) in out
+
+
+def test_the_embedded_demo_sequences_once_after_each_commit(
+    karen, settings, django_capture_on_commit_callbacks
+):
+    settings.AUDIT_LOG_SEQUENCE_ON_COMMIT = True
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        first = record_event(action="test.one", actor=karen)
+        second = record_event(action="test.two", actor=karen)
+    assert len(callbacks) == 1
+    assert list(AuditLogLeaf.objects.order_by("index").values_list("event_id", flat=True)) == [
+        first.pk,
+        second.pk,
+    ]
+    assert tlog.latest_checkpoint().tree_size == 2
