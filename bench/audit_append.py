@@ -47,6 +47,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measurement")
     parser.add_argument("--writers", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--repeat", type=int, default=3, help="attempts of each; the best is reported")
     parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
     )
@@ -186,7 +187,7 @@ def cpu_busy() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_for_quiet(limit: float = 120.0) -> None:
+def wait_for_quiet(limit: float = 30.0) -> None:
     """Wait (up to a limit) until the machine is nearly idle: other people's work skews the figures."""
     deadline = time.time() + limit
     while time.time() < deadline:
@@ -261,17 +262,18 @@ def machine(url: str) -> str:
     )
 
 
-def report(rows: list[dict], seconds: float, info: str) -> str:
+def report(rows: list[dict], seconds: float, info: str, repeat: int) -> str:
     lines = [
         f"Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}:",
         "",
         "```sh",
-        f".venv/bin/python bench/audit_append.py --seconds {seconds:g}",
+        f".venv/bin/python bench/audit_append.py --seconds {seconds:g} --repeat {repeat}",
         "```",
         "",
         f"**Machine.** {info}. Writers, sequencer and PostgreSQL share the cores; other sessions' "
         "processes may have run meanwhile (load average before the run: "
-        f"{os.getloadavg()[0]:.2f}).",
+        f"{os.getloadavg()[0]:.2f}). Each row is the best of {repeat} attempts of {seconds:g} s, before and "
+        "after alternating; *machine busy* counts every process on the machine during the attempt.",
         "",
         "| append | writer processes | appends/s | p50 ms | p99 ms | max ms | machine busy, cores |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -336,17 +338,22 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    rows = []
+    best: dict[tuple[str, int], dict] = {}
     for writers in args.writers:
-        for variant in ("before", "after"):
-            row = measure(url, variant, writers, args.seconds)
-            print(
-                f"{variant:6} writers={writers}: {row['per_second']:,.0f}/s p50 {row['p50']:.2f} ms "
-                f"p99 {row['p99']:.2f} ms",
-                flush=True,
-            )
-            rows.append(row)
-    text = report(rows, args.seconds, machine(url))
+        # Before and after alternate, so a busy spell on the shared machine hits both alike.
+        for attempt in range(args.repeat):
+            for variant in ("before", "after"):
+                row = measure(url, variant, writers, args.seconds)
+                print(
+                    f"{variant:6} writers={writers} attempt {attempt + 1}: {row['per_second']:,.0f}/s "
+                    f"p50 {row['p50']:.2f} ms p99 {row['p99']:.2f} ms, machine busy {row['busy_cores']:.2f} cores",
+                    flush=True,
+                )
+                key = (variant, writers)
+                if key not in best or row["per_second"] > best[key]["per_second"]:
+                    best[key] = row
+    rows = [best[(variant, writers)] for writers in args.writers for variant in ("before", "after")]
+    text = report(rows, args.seconds, machine(url), args.repeat)
     print(text)
     if not args.no_report:
         write_report(text)
