@@ -183,8 +183,8 @@ class WaitSampler(threading.Thread):
 def cpu_busy() -> float:
     """CPU seconds the whole machine has been busy (all processes, /proc/stat)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for_quiet(limit: float = 30.0) -> None:
@@ -222,7 +222,7 @@ def measure(url: str, variant: str, writers: int, seconds: float) -> dict:
         process.start()
     wait_for_quiet()
     ready.wait()
-    before = cpu_busy()
+    before, began = cpu_busy(), time.perf_counter()
     sampler = WaitSampler(url, seconds)
     sampler.start()
     outcomes = [results.get() for _ in range(writers)]
@@ -230,7 +230,7 @@ def measure(url: str, variant: str, writers: int, seconds: float) -> dict:
     sequencer_outcome = sequenced.get() if variant == "after" else None
     for process in processes:
         process.join()
-    busy = cpu_busy() - before
+    busy = (cpu_busy() - before) / (time.perf_counter() - began)
     latencies = sorted(latency for _, values in outcomes for latency in values)
     count = sum(n for n, _ in outcomes)
 
@@ -247,7 +247,7 @@ def measure(url: str, variant: str, writers: int, seconds: float) -> dict:
         "max": latencies[-1] * 1000,
         "mean": statistics.fmean(latencies) * 1000,
         "sequencer": sequencer_outcome,
-        "busy_cores": busy / seconds,
+        "busy_cores": busy,
         "waits": sampler.summary(),
     }
 
