@@ -227,12 +227,16 @@ def sequence_after_commit() -> None:
 # --- Verifying the whole log ------------------------------------------------------------------
 
 
+OUTSIDE = "the checkpoint held outside"
+
+
 @dataclass
 class Report:
     entries: int = 0
     checkpoints: int = 0
     waiting: int = 0
     external: list[Checkpoint] = field(default_factory=list)
+    outside_agrees: dict[int, bool] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -257,7 +261,7 @@ def verify_log(*, external_notes: Iterable[str] = (), chunk: int = 5000) -> Repo
             report.problems.append(f"The checkpoint held outside is refused: {error}")
             continue
         report.external.append(checkpoint)
-        targets.setdefault(checkpoint.size, []).append(("the checkpoint held outside", checkpoint.root_hash))
+        targets.setdefault(checkpoint.size, []).append((OUTSIDE, checkpoint.root_hash))
     for stored in AuditCheckpoint.objects.order_by("tree_size").iterator():
         report.checkpoints += 1
         try:
@@ -337,10 +341,16 @@ def verify_log(*, external_notes: Iterable[str] = (), chunk: int = 5000) -> Repo
 
 def _check_root(report: Report, size: int, computed: bytes, expected: list[tuple[str, bytes]]) -> None:
     for what, root_hash in expected:
+        if what == OUTSIDE:
+            report.outside_agrees[size] = root_hash == computed
         if root_hash != computed:
+            # Checkpoints held outside cannot have been re-signed after a rewrite, so the largest one
+            # that still agrees bounds where the change lies.
+            agreeing = [s for s, agrees in report.outside_agrees.items() if agrees and s < size]
+            start = max(agreeing, default=0)
             report.problems.append(
                 f"The first {size} entries are not the ones {what} of size {size} was signed over: "
-                "an entry before it has been rewritten, removed or reordered."
+                f"an entry from {start} to {size - 1} has been rewritten, removed or reordered."
             )
 
 

@@ -168,6 +168,31 @@ def test_a_recomputed_and_resigned_tree_is_caught_only_by_a_checkpoint_held_outs
     assert "not a consistent extension of the checkpoint of size 5" in message
 
 
+def test_checkpoints_held_outside_narrow_down_where_a_recomputed_log_was_changed(karen, tmp_path):
+    kept = []
+    for n in range(6):
+        record_event(action=f"test.{n}", actor=karen)
+        tlog.sequence()
+        kept.append(tmp_path / f"checkpoint-{n + 1}.txt")
+        kept[-1].write_text(tlog.latest_checkpoint().note)
+    with pgtrigger.ignore(*ALL_TRIGGERS):
+        forged = AuditEvent.objects.get(action="test.4")
+        forged.action = "test.forged"
+        AuditEvent.objects.filter(pk=forged.pk).update(
+            action="test.forged", hash=merkle.leaf_hash(entry_bytes(forged)).hex()
+        )
+        AuditCheckpoint.objects.all().delete()
+        AuditLogNode.objects.all().delete()
+        AuditLogLeaf.objects.all().delete()
+    AuditLogQueue.objects.bulk_create(
+        [AuditLogQueue(event=event) for event in AuditEvent.objects.order_by("id")]
+    )
+    tlog.sequence()
+    message = verify(*kept)
+    assert "of size 4 was signed over" not in message
+    assert "of size 5 was signed over: an entry from 4 to 4 has been rewritten" in message
+
+
 def test_a_checkpoint_held_outside_signed_with_another_key_is_refused(events, tmp_path):
     forger = Signer.generate("fuldmagt.localhost/audit-log")
     root = bytes(tlog.latest_checkpoint().root_hash)
