@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from . import merkle
@@ -26,6 +27,10 @@ from .models import AuditCheckpoint, AuditEvent, AuditLogLeaf, AuditLogNode, Aud
 from .signednote import Checkpoint, NoteError, Signer, Verifier, open_checkpoint
 
 _SEQUENCER_LOCK_KEY = 0x544C4F47  # taken only by the sequencer; writers never wait on it
+
+# Sent, with ``checkpoint``, for each checkpoint that goes out to witnesses (at most every
+# AUDIT_LOG_PUBLISH_INTERVAL seconds).
+checkpoint_published = Signal()
 
 
 @functools.cache
@@ -192,9 +197,8 @@ def _sequence_batch(limit: int) -> tuple[AuditCheckpoint | None, int]:
             created_at=now,
         )
         if checkpoint.published:
-            from authorities.services import emit_log_checkpoint
-
-            emit_log_checkpoint(checkpoint=checkpoint)
+            # Receivers (authorities' event outbox) write in this transaction: sent exactly when signed.
+            checkpoint_published.send(sender=AuditCheckpoint, checkpoint=checkpoint)
         return checkpoint, len(queued)
 
 

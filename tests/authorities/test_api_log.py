@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def log(karen):
     for n in range(6):
-        record_event(action=f"test.{n}", actor=karen)
+        record_event(action="api.decision", actor=karen, details={"n": n})
         if n in (2, 5):
             tlog.sequence()
 

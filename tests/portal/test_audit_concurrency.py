@@ -29,7 +29,7 @@ def test_concurrent_writers_all_land_once_each_in_the_order_they_wrote():
             start.wait()
             for i in range(EACH):
                 with transaction.atomic():
-                    record_event(action="test.concurrent", actor=None, details={"writer": n, "seq": i})
+                    record_event(action="api.decision", actor=None, details={"writer": n, "seq": i})
         except Exception as error:  # noqa: BLE001 (reported by the assertion below)
             errors.append(error)
         finally:
@@ -69,7 +69,7 @@ def test_concurrent_writers_all_land_once_each_in_the_order_they_wrote():
 
 
 def test_a_sequencer_killed_mid_batch_loses_nothing(monkeypatch):
-    written = [record_event(action=f"test.{n}", actor=None) for n in range(10)]
+    written = [record_event(action="api.decision", actor=None, details={"n": n}) for n in range(10)]
     reached = threading.Event()
     backend = []
     outcome: list[Exception] = []
