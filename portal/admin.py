@@ -16,7 +16,7 @@ from .cpr import format_cpr
 from .errors import NotAllowed
 from .forms import add_service_errors
 from .identity import verify_identity_in_person
-from .models import AuditEvent, IdentityDocument, User
+from .models import AuditEvent, AuditLogLeaf, IdentityDocument, User
 
 
 class InPersonVerificationForm(forms.Form):
@@ -160,9 +160,14 @@ class AuditEventAdmin(ReadOnlyScopedAdmin):
         "details",
         "request_id",
         "hash",
-        "previous_hash",
+        "log_entry",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("Entry in the log"))
+    def log_entry(self, obj: AuditEvent) -> str:
+        leaf = AuditLogLeaf.objects.filter(event=obj).values_list("index", flat=True).first()
+        return str(leaf) if leaf is not None else _("Waiting to be recorded in the log")
 
     @admin.display(description=_("CPR number"))
     def principal_cpr(self, obj: AuditEvent) -> str:

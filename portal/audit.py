@@ -1,27 +1,29 @@
 """The audit trail: every state change and every act on someone's behalf is written here.
 
-Events are hash-chained: each stores the hash of the event before it, so a row edited or deleted
-behind the application's back breaks the chain and ``verify_chain`` names the first broken event.
+Each event is an entry of a transparency log (``portal.tlog``): the writer stores the event with
+its RFC 6962 leaf hash and queues it, in its own transaction and without any lock; the sequencer
+later gives it its index in the Merkle tree and signs a checkpoint that outside parties keep.
 """
 
 import contextvars
-import hashlib
 import json
-from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .events import Action
-from .models import AuditEvent, User
-
-GENESIS_HASH = "0" * 64
-_AUDIT_LOCK_KEY = 0x46554C44  # any constant; serialises appends to the chain on PostgreSQL
+from .merkle import leaf_hash
+from .models import AuditEvent, AuditLogQueue, User
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_request_id", default="")
 
 
-def _event_hash(event: AuditEvent) -> str:
+def entry_bytes(event: AuditEvent) -> bytes:
+    """The bytes the log commits to for an event: who, for whom, where, what, when, which request.
+
+    Users and authorities appear by their database ids, never by CPR number.
+    """
     payload = {
         "uuid": str(event.uuid),
         "created_at": event.created_at.isoformat(),
@@ -33,10 +35,10 @@ def _event_hash(event: AuditEvent) -> str:
         "target_id": event.target_id,
         "details": event.details,
         "request_id": event.request_id,
-        "previous_hash": event.previous_hash,
     }
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
-    return hashlib.sha256(encoded).hexdigest()
+    if event.previous_hash:  # written while the trail was a hash chain: the link is part of the entry
+        payload["previous_hash"] = event.previous_hash
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
 def record_event(
@@ -48,39 +50,68 @@ def record_event(
     target=None,
     details: dict | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction.
+    """Append one event to the log, inside the caller's transaction; no writer waits for another.
 
     ``action`` must be in the event catalogue (``portal.events.Action``): an event nobody can name
     in plain words is refused here rather than shown to a person as a code.
     """
     action = Action(action).value
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK_KEY])
-        last_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        event = AuditEvent(
-            created_at=timezone.now(),
-            actor=actor,
-            principal=principal,
-            authority=authority,
-            action=action,
-            target_type=target._meta.model_name if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            details=details or {},
-            request_id=current_request_id.get(),
-            previous_hash=last_hash or GENESIS_HASH,
+    event = AuditEvent(
+        created_at=timezone.now(),
+        actor=actor,
+        principal=principal,
+        authority=authority,
+        action=action,
+        target_type=target._meta.model_name if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        details=details or {},
+        request_id=current_request_id.get(),
+    )
+    event.hash = leaf_hash(entry_bytes(event)).hex()
+    if connection.vendor == "postgresql":
+        _insert_and_queue(event)
+    else:
+        with transaction.atomic():
+            event.save(force_insert=True)
+            AuditLogQueue.objects.create(event=event)
+    if settings.AUDIT_LOG_SEQUENCE_ON_COMMIT:
+        from .tlog import sequence_after_commit
+
+        sequence_after_commit()
+    return event
+
+
+_INSERT_AND_QUEUE = """
+WITH event AS (
+    INSERT INTO portal_auditevent (uuid, created_at, actor_id, principal_id, authority_id, action,
+        target_type, target_id, details, request_id, previous_hash, hash)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, '', %s)
+    RETURNING id
+)
+INSERT INTO portal_auditlogqueue (event_id) SELECT id FROM event RETURNING event_id
+"""
+
+
+def _insert_and_queue(event: AuditEvent) -> None:
+    # One statement, so one round trip and atomic without a savepoint: an audited API call
+    # should cost its writer as little as possible, and it never waits for another writer.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_AND_QUEUE,
+            [
+                event.uuid,
+                event.created_at,
+                event.actor_id,
+                event.principal_id,
+                event.authority_id,
+                event.action,
+                event.target_type,
+                event.target_id,
+                json.dumps(event.details),
+                event.request_id,
+                event.hash,
+            ],
         )
-        event.hash = _event_hash(event)
-        event.save(force_insert=True)
-        return event
-
-
-def verify_chain(events: Iterable[AuditEvent] | None = None) -> AuditEvent | None:
-    """Return the first event whose stored hashes do not match the chain, or None if it is intact."""
-    expected_previous = GENESIS_HASH
-    for event in events if events is not None else AuditEvent.objects.order_by("id").iterator():
-        if event.previous_hash != expected_previous or event.hash != _event_hash(event):
-            return event
-        expected_previous = event.hash
-    return None
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = connection.alias

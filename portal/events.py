@@ -66,6 +66,8 @@ class Action(models.TextChoices):
     EID_LOGIN_REFUSED = "eid.login_refused", _("MitID login refused")
     IDENTITY_VERIFIED = "identity.verified", _("Identity verified")
     IDENTITY_CLAIM_REMOVED = "identity.claim_removed", _("CPR number removed from the account")
+    # The audit log itself: authorities receive its signed checkpoints.
+    LOG_CHECKPOINT = "log.checkpoint", _("Audit log checkpoint signed")
 
 
 #: What someone did, as a sentence after their name ("Peter Jensen read a letter").
@@ -116,6 +118,7 @@ SENTENCES = {
     Action.EID_LOGIN_REFUSED: _("a MitID login was refused"),
     Action.IDENTITY_VERIFIED: _("verified the identity"),
     Action.IDENTITY_CLAIM_REMOVED: _("the CPR number was removed from the account"),
+    Action.LOG_CHECKPOINT: _("signed a checkpoint of the audit log"),
 }
 
 

@@ -152,7 +152,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class AuditEvent(models.Model):
-    """One thing that happened, append-only and hash-chained to the event before it."""
+    """One thing that happened, append-only; the transparency log (``portal.tlog``) gives it its place.
+
+    ``hash`` is the entry's RFC 6962 leaf hash, computed by the writer. ``previous_hash`` is kept
+    only for events written while the trail was a hash chain; new events leave it empty.
+    """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
@@ -180,7 +184,7 @@ class AuditEvent(models.Model):
     target_id = models.CharField(_("target"), max_length=64, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
-    previous_hash = models.CharField(max_length=64)
+    previous_hash = models.CharField(max_length=64, blank=True, default="")
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
@@ -212,6 +216,86 @@ class AuditEvent(models.Model):
     def on_behalf(self) -> bool:
         """True when someone acted for another person."""
         return bool(self.principal_id and self.actor_id and self.principal_id != self.actor_id)
+
+
+class AuditLogQueue(models.Model):
+    """An audit event committed but not yet in the log's tree (Trillian's "unsequenced" table).
+
+    Writers add a row in their own transaction; the sequencer takes the rows it can see, gives
+    their events leaf indexes and deletes the rows in one transaction. A row whose writer has not
+    committed yet is invisible to it and simply goes into a later batch.
+    """
+
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("audit event waiting for the log")
+        verbose_name_plural = _("audit events waiting for the log")
+
+    def __str__(self) -> str:
+        return f"waiting: {self.event_id}"
+
+
+class AuditLogLeaf(models.Model):
+    """Which audit event is entry ``index`` of the log."""
+
+    index = models.BigIntegerField(_("entry"), primary_key=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="log_leaf")
+
+    class Meta:
+        verbose_name = _("log entry")
+        verbose_name_plural = _("log entries")
+        ordering = ["index"]
+        triggers = [
+            pgtrigger.Protect(name="log_leaf_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.index}: {self.event_id}"
+
+
+class AuditLogNode(models.Model):
+    """A complete subtree of the log's Merkle tree: leaves ``[index * 2**level, (index + 1) * 2**level)``.
+
+    Level 0 holds the leaf hashes. Complete subtrees never change, so proofs for any tree size are
+    answered from a few of these rows.
+    """
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "index"], name="log_node_position")]
+        triggers = [
+            pgtrigger.Protect(name="log_node_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"({self.level}, {self.index})"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the log's size and root (C2SP tlog-checkpoint); every one is kept."""
+
+    tree_size = models.BigIntegerField(_("entries"), unique=True)
+    root_hash = models.BinaryField(max_length=32)
+    note = models.TextField(_("signed checkpoint"))
+    published = models.BooleanField(default=False, db_index=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("log checkpoint")
+        verbose_name_plural = _("log checkpoints")
+        ordering = ["-tree_size"]
+        triggers = [
+            pgtrigger.Protect(
+                name="log_checkpoint_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tree_size} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
 class Notice(models.Model):

@@ -14,6 +14,6 @@ def unread_notice_count(user: User) -> int:
 def events_about(*, target_type: str, target_id: str) -> QuerySet[AuditEvent]:
     return (
         AuditEvent.objects.filter(target_type=target_type, target_id=target_id)
-        .select_related("actor", "principal")
+        .select_related("actor", "principal", "log_leaf")
         .order_by("created_at", "id")
     )

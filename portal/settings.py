@@ -148,7 +148,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "authorities.tasks.send_consent_reminders",
         "schedule": 60.0 * 60,
     },
+    "sequence-audit-log": {
+        "task": "portal.tasks.sequence_audit_log",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
 }
+
+# --- Audit transparency log (portal.tlog) -----------------------------------------------------
+# Checkpoints are signed with an Ed25519 key in Go's note format (``manage.py audit_log_key``
+# makes one); the public half is published at /api/v1/log/key. The demo key is public knowledge.
+_DEV_AUDIT_LOG_SIGNING_KEY = (
+    "PRIVATE+KEY+fuldmagt.localhost/audit-log+c5964f06+AcBshG56Wa/ZDvuXnHxjI/jJZJojXeGZXve1oHMCYw1C"  # noqa: S105
+)
+AUDIT_LOG_SIGNING_KEY = env.str(
+    "AUDIT_LOG_SIGNING_KEY", default="" if PRODUCTION else _DEV_AUDIT_LOG_SIGNING_KEY
+)
+if PRODUCTION and AUDIT_LOG_SIGNING_KEY in ("", _DEV_AUDIT_LOG_SIGNING_KEY):
+    raise ImproperlyConfigured(
+        "AUDIT_LOG_SIGNING_KEY must be set to the log's own key (manage.py audit_log_key)."
+    )
+AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="fuldmagt.localhost/audit-log")
+# With eager Celery and no beat (the embedded demo) the sequencer runs after each commit instead.
+AUDIT_LOG_SEQUENCE_ON_COMMIT = env.bool("AUDIT_LOG_SEQUENCE_ON_COMMIT", default=CELERY_TASK_ALWAYS_EAGER)
+AUDIT_LOG_BATCH_SIZE = env.int("AUDIT_LOG_BATCH_SIZE", default=5000)
+# Authorities get a checkpoint in their event feed and webhooks at most this often (seconds).
+AUDIT_LOG_PUBLISH_INTERVAL = env.int("AUDIT_LOG_PUBLISH_INTERVAL", default=300)
+AUDIT_LOG_API_RATE = env.str("AUDIT_LOG_API_RATE", default="600/min")
 
 # --- Accounts ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"

@@ -53,3 +53,12 @@ def resend_unsent_emails() -> int:
     for email_id in ids:
         send_outbound_email.delay(email_id)
     return len(ids)
+
+
+@shared_task(ignore_result=True)
+def sequence_audit_log() -> int:
+    """Beat, every second, and on demand: integrate committed audit events into the log's tree."""
+    from .tlog import sequence
+
+    checkpoint = sequence()
+    return checkpoint.tree_size if checkpoint else 0

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from attorney import views as attorney_views
+from authorities.history import views as history_views
 
 from . import eid, local_mitid, views
 from .eid_settings import LOCAL_LOGIN_PATH
@@ -21,6 +22,7 @@ urlpatterns = [
     path("konto/oversigt/", views.account_settings, name="account_settings"),
     path("konto/forbliv-logget-ind/", views.session_keepalive, name="session_keepalive"),
     path("beskeder/", views.notices, name="notices"),
+    path("log/<uuid:uuid>/bevis/", history_views.log_entry_proof, name="log_entry_proof"),
     path("konto/identitet/", views.identity, name="identity"),
     path("konto/mitid/bekraeft/", eid.step_up, name="eid_step_up"),
     # The local MitID test login (development only; 404 unless EID_LOCAL_TEST_LOGIN is on).

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import log, views
 
 app_name = "api"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("consents/check", views.ConsentCheckView.as_view(), name="consent_check"),
     path("webhook", views.WebhookView.as_view(), name="webhook"),
     path("events", views.EventFeedView.as_view(), name="events"),
+    path("log/checkpoint", log.CheckpointView.as_view(), name="log_checkpoint"),
+    path("log/key", log.VerifierKeyView.as_view(), name="log_key"),
+    path("log/proof/inclusion", log.InclusionProofView.as_view(), name="log_inclusion"),
+    path("log/proof/consistency", log.ConsistencyProofView.as_view(), name="log_consistency"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the page needs no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -1,3 +1,5 @@
+import base64
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -60,6 +62,30 @@ def emit_mandate_event(*, mandate, type: str) -> list[AuthorityEvent]:
             )
         )
     return events
+
+
+def emit_log_checkpoint(*, checkpoint) -> list[AuthorityEvent]:
+    """Send a signed checkpoint of the audit log to every authority with an API client.
+
+    Each authority keeps its copies, so the operator cannot later present a log that rewrote what
+    they were shown (``manage.py verify_audit --checkpoint`` checks against one).
+    """
+    payload = {
+        "origin": settings.AUDIT_LOG_ORIGIN,
+        "tree_size": checkpoint.tree_size,
+        "root_hash": base64.b64encode(bytes(checkpoint.root_hash)).decode(),
+        "checkpoint": checkpoint.note,
+    }
+    authority_ids = (
+        ApiClient.objects.filter(revoked_at__isnull=True)
+        .order_by()
+        .values_list("authority_id", flat=True)
+        .distinct()
+    )
+    return [
+        record_authority_event(authority_id=authority_id, type="log.checkpoint", payload=payload)
+        for authority_id in sorted(set(authority_ids))
+    ]
 
 
 def validate_webhook_url(url: str) -> str:

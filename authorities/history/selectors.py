@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from portal.models import AuditEvent, User
@@ -9,7 +10,7 @@ def done_in_name_of(principal: User) -> QuerySet[AuditEvent]:
         AuditEvent.objects.filter(principal=principal)
         .exclude(actor=principal)
         .exclude(actor__isnull=True)
-        .select_related("actor", "authority")
+        .select_related("actor", "authority", "log_leaf")
         .order_by("-created_at", "-id")
     )
 
@@ -19,7 +20,7 @@ def done_for_others(actor: User) -> QuerySet[AuditEvent]:
     return (
         AuditEvent.objects.filter(actor=actor, principal__isnull=False)
         .exclude(principal=actor)
-        .select_related("principal", "authority")
+        .select_related("principal", "authority", "log_leaf")
         .order_by("-created_at", "-id")
     )
 
@@ -39,3 +40,23 @@ def audit_events_about_cpr(*, events: QuerySet[AuditEvent], cpr: str) -> QuerySe
             | Q(details__attorney=person_id)
         )
     return events.filter(condition) if condition else events.none()
+
+
+def visible_event(*, user: User, uuid) -> AuditEvent | None:
+    """An audit event the person may see the log proof of: theirs as actor or principal, or about
+    a power of attorney they are party to (its history is shown to both)."""
+    from attorney.models import PowerOfAttorney
+
+    event = AuditEvent.objects.filter(uuid=uuid).first()
+    if event is None:
+        return None
+    if user.pk in (event.actor_id, event.principal_id):
+        return event
+    if event.target_type == "powerofattorney":
+        try:
+            mandates = PowerOfAttorney.objects.filter(pk=event.target_id)
+            if mandates.filter(Q(grantor=user) | Q(attorney=user)).exists():
+                return event
+        except (ValueError, ValidationError):
+            return None
+    return None

@@ -1,9 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from authorities.history.filters import AuditFilter
+from portal.tlog import entry_proof
 
 from . import selectors
 
@@ -28,3 +29,14 @@ def done_for_others(request: HttpRequest) -> HttpResponse:
     return _audit_history(
         request, selectors.done_for_others(request.user), "authorities/done_for_others.html"
     )
+
+
+@login_required
+def log_entry_proof(request: HttpRequest, uuid) -> HttpResponse:
+    """One's own audit entry with its inclusion proof against the latest signed checkpoint, to
+    check outside the portal (see docs/audit-log.md)."""
+    event = selectors.visible_event(user=request.user, uuid=uuid)
+    proof = entry_proof(event) if event is not None else None
+    if proof is None:
+        raise Http404
+    return JsonResponse(proof, json_dumps_params={"indent": 2})

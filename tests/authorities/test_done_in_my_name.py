@@ -1,7 +1,14 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
 from authorities.post import services as post_services
+from portal import tlog
+from portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +66,62 @@ def test_bad_filter_values_do_not_fail(client, login, karen, peter_read_a_letter
     login(client, karen)
     response = client.get(reverse("authorities:done_in_my_name"), {"after": "not-a-date", "authority": "x"})
     assert response.status_code == 200
+
+
+def test_each_entry_says_where_it_is_in_the_audit_log(client, login, karen, peter_read_a_letter):
+    karen.preferred_language = "en"
+    karen.save(update_fields=["preferred_language"])
+    login(client, karen)
+    client.cookies["django_language"] = "en"
+    assert (
+        "Waiting to be recorded in the log"
+        in client.get(reverse("authorities:done_in_my_name")).content.decode()
+    )
+    tlog.sequence()
+    event = client.get(reverse("authorities:done_in_my_name")).context["page"][0]
+    html = client.get(reverse("authorities:done_in_my_name")).content.decode()
+    assert f"Recorded in the log as entry {event.log_leaf.index}" in html
+    assert reverse("log_entry_proof", args=[event.uuid]) in html
+
+
+def test_the_log_proof_of_an_entry_checks_out_with_the_standalone_script(
+    client, login, karen, peter_read_a_letter, tmp_path
+):
+    tlog.sequence()
+    login(client, karen)
+    event = client.get(reverse("authorities:done_in_my_name")).context["page"][0]
+    proof = client.get(reverse("log_entry_proof", args=[event.uuid]))
+    (tmp_path / "proof.json").write_bytes(proof.content)
+    script = Path(__file__).resolve().parents[2] / "scripts" / "verify_log_entry.py"
+    key = str(tlog.verifier())
+    checked = subprocess.run(
+        [sys.executable, script, tmp_path / "proof.json", key], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert f"Entry {event.log_leaf.index} is in the log" in checked.stdout
+    assert "letter.read" in checked.stdout and karen.national_id not in checked.stdout
+
+    forged = proof.json() | {"entry": proof.json()["entry"].replace("letter.read", "letter.sent")}
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    refused = subprocess.run(
+        [sys.executable, script, tmp_path / "forged.json", key], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode != 0 and "NOT in the log" in refused.stderr
+
+
+def test_nobody_else_gets_the_log_proof_of_an_entry(client, login, ole, karen, peter_read_a_letter):
+    tlog.sequence()
+    event = AuditEvent.objects.get(action="letter.read")
+    login(client, ole)
+    assert client.get(reverse("log_entry_proof", args=[event.uuid])).status_code == 404
+
+
+def test_the_attorney_gets_the_log_proof_of_the_mandates_history(client, login, peter, karen, active_mandate):
+    tlog.sequence()
+    event = AuditEvent.objects.filter(
+        target_type="powerofattorney", target_id=str(active_mandate.pk), actor=karen
+    ).first()
+    assert event.actor_id != peter.pk and event.principal_id != peter.pk
+    login(client, peter)
+    proof = client.get(reverse("log_entry_proof", args=[event.uuid]))
+    assert proof.status_code == 200 and proof.json()["index"] == event.log_leaf.index

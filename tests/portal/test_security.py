@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from portal.signednote import Signer
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -17,8 +19,9 @@ def production_env(**extra) -> dict:
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
         DJANGO_ALLOWED_HOSTS="fuldmagt.example",
-        **extra,
     )
+    env["AUDIT_LOG_SIGNING_KEY"] = str(Signer.generate("fuldmagt.example/audit-log"))
+    env.update(extra)
     return env
 
 
@@ -83,3 +86,15 @@ def test_production_cookies_are_secure_and_hsts_is_on():
         check=False,
     )
     assert result.stdout.split() == ["True", "True", "True", "True"], result.stderr
+
+
+@pytest.mark.parametrize("key", ["", "demo"])
+def test_production_refuses_to_start_without_its_own_audit_log_key(key):
+    from portal.settings import _DEV_AUDIT_LOG_SIGNING_KEY
+
+    env = production_env(AUDIT_LOG_SIGNING_KEY=_DEV_AUDIT_LOG_SIGNING_KEY if key == "demo" else "")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "AUDIT_LOG_SIGNING_KEY" in result.stderr
