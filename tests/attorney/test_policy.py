@@ -180,3 +180,40 @@ def test_in_force_is_read_from_the_mandates_times_not_its_status(active_mandate,
     before = active_mandate.activated_at - datetime.timedelta(seconds=1)
     assert not PowerOfAttorney.objects.in_force(before).filter(pk=active_mandate.pk).exists()
     assert active_mandate.is_in_force(timezone.now())
+
+
+# --- found by mutation testing (docs/mutation-testing.md) ----------------------------------------
+
+
+def test_an_anonymous_visitor_acts_for_nobody(active_mandate, karen, read_mail):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not policy.can_act_for(AnonymousUser(), karen, read_mail)
+
+
+def test_the_permission_row_must_be_for_the_right_asked_about(
+    active_mandate, karen, peter, read_mail, tax_statement
+):
+    CitizenFileUserObjectPermission.all_rows.filter(
+        power_of_attorney=active_mandate, permission=read_mail.permission
+    ).delete()
+    assert not policy.can_act_for(peter, karen, read_mail)
+    assert policy.can_act_for(peter, karen, tax_statement)
+
+
+def test_a_permission_row_out_of_its_period_permits_nothing(active_mandate, karen, peter, read_mail):
+    now = timezone.now()
+    CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney=active_mandate).update(
+        valid_from=now - datetime.timedelta(days=2), valid_until=now - datetime.timedelta(seconds=1)
+    )
+    assert not policy.can_act_for(peter, karen, read_mail)
+
+
+def test_a_permit_by_cpr_number_is_one_query(
+    active_mandate, karen, peter, read_mail, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        decision = policy.authorize_by_cpr(
+            actor_national_id=peter.national_id, principal_national_id=karen.national_id, right=read_mail
+        )
+    assert decision.permitted
