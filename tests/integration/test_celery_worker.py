@@ -12,6 +12,7 @@ can take our messages. Eager mode is switched off for the portal app too, so a t
 reach the worker could not silently run in-process instead.
 """
 
+import datetime
 import threading
 import time
 import uuid
@@ -29,7 +30,9 @@ from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemEmailBackend
 from django.db import connection, transaction
+from django.utils import timezone
 
+from attorney import services as attorney_services
 from attorney.models import PowerOfAttorney
 from portal.celery import app as portal_app
 from portal.models import Notice, OutboundEmail
@@ -300,17 +303,34 @@ class RollBack(Exception):
     pass
 
 
-def test_work_that_rolls_back_is_never_sent(worker, karen, peter, ole, read_mail, tax_statement):
-    with pytest.raises(RollBack), transaction.atomic():
-        grant(karen, peter, [read_mail])
+def test_work_that_rolls_back_is_never_sent(worker, karen, peter, ole, read_mail, tax_statement, monkeypatch):
+    # A service whose own transaction fails after it queued the notices: nothing is sent.
+    notify_parties = attorney_services._notify_parties
+
+    def notify_then_fail(*args, **kwargs):
+        notify_parties(*args, **kwargs)
         raise RollBack
 
+    monkeypatch.setattr(attorney_services, "_notify_parties", notify_then_fail)
+    with pytest.raises(RollBack):
+        grant(karen, peter, [read_mail])
+    monkeypatch.setattr(attorney_services, "_notify_parties", notify_parties)
+
     # A savepoint that rolls back inside a transaction that commits: its emails are dropped too.
+    now = timezone.now()
     with transaction.atomic():
         karen.name = "Karen Marie Jensen"
         karen.save(update_fields=["name"])
         with pytest.raises(RollBack), transaction.atomic():
-            grant(karen, ole, [read_mail])
+            attorney_services._grant(
+                grantor=karen,
+                created_by=karen,
+                attorney_national_id=ole.national_id,
+                attorney_name=ole.name,
+                rights=[read_mail],
+                valid_from=now,
+                valid_until=now + datetime.timedelta(days=30),
+            )
             raise RollBack
 
     time.sleep(QUIET_SECONDS)
