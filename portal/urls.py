@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 from attorney import views as attorney_views
 
-from . import eid, views
+from . import eid, health, views
 
 # The admin logs in through allauth, so caseworkers get the same MFA and rate limits as everyone.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -15,6 +15,8 @@ admin.site.site_title = "Fuldmagt"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("tilgaengelighed/", views.accessibility_statement, name="accessibility"),
     path("sprog/", views.switch_language, name="switch_language"),
     path("konto/oversigt/", views.account_settings, name="account_settings"),
