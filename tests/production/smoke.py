@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,8 +30,18 @@ from pathlib import Path
 
 import psycopg
 import redis
+import requests
 
-from .support import PUBLIC_HOST, Browser, Portal, SmtpSink, recreate_database, wait_for
+from .support import (
+    PUBLIC_HOST,
+    Browser,
+    Portal,
+    SmtpSink,
+    drop_database,
+    free_port,
+    recreate_database,
+    wait_for,
+)
 
 SP_ENTITY_ID = f"https://{PUBLIC_HOST}/saml"
 KAREN = {"cpr": "0102451234", "name": "Karen Jensen", "email": "karen@example.dk"}
@@ -154,6 +165,66 @@ def api_decision(browser: Browser, actor: str) -> dict:
     return response.json()
 
 
+DECISIONS = [
+    {"actor": actor, "principal": "010245-1234", "right": right}
+    for actor in ("150375-2345", "230860-3456", "120390-4567")
+    for right in ("skat.read_mail", "skat.view_tax_assessment", "skat.change_tax_return")
+]
+
+
+def decisions(browser: Browser, at: str) -> list:
+    response = browser.request(
+        "POST",
+        "/api/v1/decisions/batch",
+        json={"questions": [{**question, "at": at} for question in DECISIONS]},
+        headers={"Authorization": f"Bearer {DEMO_TOKEN}"},
+    )
+    expect(response.status_code == 200, f"API batch: {response.status_code} {response.text[:300]}")
+    return response.json()
+
+
+def backup_and_restore(portal: Portal, database_url: str, work: Path, browser: Browser) -> None:
+    """The README's procedure: a custom-format dump, restored into a new database by a web process."""
+    dump = work / "fuldmagt.dump"
+    subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", database_url], check=True)
+    copy_url = database_url + "_restored"
+    recreate_database(copy_url)
+    try:
+        subprocess.run(
+            ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={copy_url}", str(dump)], check=True
+        )
+        portal.manage("migrate", "--check", DATABASE_URL=copy_url)
+        restored_audit = portal.manage("verify_audit", DATABASE_URL=copy_url).stdout
+        expect("The audit trail is intact" in restored_audit, restored_audit)
+        with psycopg.connect(copy_url) as connection:
+            try:
+                connection.execute("UPDATE portal_auditevent SET action = 'edited'")
+            except psycopg.Error:
+                pass
+            else:
+                raise AssertionError("the restored audit trail can be changed: its trigger is missing")
+
+        port = free_port()
+        portal.start("web", name="web-restored", DATABASE_URL=copy_url, PORT=str(port))
+        copy = Browser(f"http://127.0.0.1:{port}")
+        wait_for(lambda: _answers(copy), 60, "the web process on the restored copy")
+        at = datetime.datetime.now(datetime.UTC).isoformat()
+        original = decisions(browser, at)
+        expect(any(answer["decision"] == "permit" for answer in original["answers"]), original)
+        expect(decisions(copy, at) == original, "the restored copy answers differently")
+    finally:
+        if "web-restored" in portal.processes:
+            portal.kill("web-restored")
+        drop_database(copy_url)
+
+
+def _answers(browser: Browser) -> bool:
+    try:
+        return browser.get("/readyz").status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
 def run(venv: Path, work: Path) -> None:
     database_url = os.environ.get("SMOKE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fuldmagt_smoke")
     redis_url = os.environ.get("SMOKE_REDIS_URL", "redis://127.0.0.1:6379/4")
@@ -254,6 +325,9 @@ def run(venv: Path, work: Path) -> None:
                 f"a traceback in the {name} log:\n{portal.log(name)[-3000:]}",
             )
         portal.manage("verify_audit")
+
+        step("backup and restore: pg_dump, pg_restore into a new database, the copy agrees")
+        backup_and_restore(portal, database_url, work, browser)
     finally:
         step("stop web, worker and beat")
         portal.stop_all()
