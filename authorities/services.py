@@ -698,10 +698,12 @@ def _resolves_to_internal_address(host: str) -> bool:
 
 def register_webhook(*, client: ApiClient, url: str) -> tuple[ApiClient, str]:
     """Set a client's webhook address and give it a new signing secret, returned only now."""
+    import base64
     import secrets
 
     url = validate_webhook_url(url)
-    secret = "whsec_" + secrets.token_urlsafe(32)
+    # A Standard Webhooks secret: "whsec_" and 32 random bytes in base64.
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     with transaction.atomic():
         ApiClient.objects.filter(pk=client.pk).update(webhook_url=url, webhook_secret=secret)
         _forget_cached_client(client)
@@ -730,13 +732,28 @@ def event_body(event: AuthorityEvent) -> dict:
     }
 
 
-def sign_webhook(*, secret: str, timestamp: int, body: bytes) -> str:
-    """HMAC-SHA256 over "<timestamp>.<body>", so a receiver can check origin and freshness."""
+def webhook_signing_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: the base64 after "whsec_"."""
+    import base64
+    import binascii
+
+    encoded = secret.removeprefix("whsec_")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        # Secrets issued before the portal followed the spec were URL-safe base64 without padding.
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+
+
+def sign_webhook(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks signature: "v1," and base64 HMAC-SHA256 over "<id>.<timestamp>.<body>"."""
+    import base64
     import hashlib
     import hmac
 
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(webhook_signing_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
 
 
 class WebhookDeliveryError(Exception):
@@ -760,6 +777,7 @@ def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
         )
         return False
     body = json.dumps(event_body(delivery.event), separators=(",", ":")).encode()
+    message_id = str(delivery.event.event_id)
     timestamp = int(time.time())
     request = urllib.request.Request(  # noqa: S310 - the scheme was checked when the webhook was registered
         delivery.url,
@@ -768,9 +786,11 @@ def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
         headers={
             "Content-Type": "application/json",
             "User-Agent": "Fuldmagt-Webhooks/1",
-            "X-Fuldmagt-Event-Id": str(delivery.event.event_id),
-            "X-Fuldmagt-Signature": sign_webhook(
-                secret=client.webhook_secret, timestamp=timestamp, body=body
+            # Standard Webhooks: the id stays the same on every retry, so receivers drop duplicates by it.
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign_webhook(
+                secret=client.webhook_secret, message_id=message_id, timestamp=timestamp, body=body
             ),
         },
     )
