@@ -4,7 +4,6 @@ Events are hash-chained: each stores the hash of the event before it, so a row e
 behind the application's back breaks the chain and ``verify_chain`` names the first broken event.
 """
 
-import contextvars
 import hashlib
 import json
 from collections.abc import Iterable
@@ -12,12 +11,11 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .logs import current_request_id  # defined there so that log lines carry it too
 from .models import AuditEvent, User
 
 GENESIS_HASH = "0" * 64
 _AUDIT_LOCK_KEY = 0x46554C44  # any constant; serialises appends to the chain on PostgreSQL
-
-current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_request_id", default="")
 
 
 def _event_hash(event: AuditEvent) -> str:

@@ -346,11 +346,21 @@ for _saml_app in SOCIALACCOUNT_PROVIDERS["saml"]["APPS"]:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(sso_origin(_saml_app))
 # --- end of National eID ----------------------------------------------------------------------
 
+# Production logs one JSON object per line with the request id (portal.logs); development plain text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "portal.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# Celery's worker and beat keep Django's logging (and so the JSON lines) instead of their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 SITE_NAME = _("Fuldmagt")

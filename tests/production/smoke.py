@@ -39,6 +39,7 @@ from .support import (
     SmtpSink,
     drop_database,
     free_port,
+    json_lines,
     recreate_database,
     wait_for,
 )
@@ -225,6 +226,29 @@ def _answers(browser: Browser) -> bool:
         return False
 
 
+def structured_logs(portal: Portal, request_id: str) -> None:
+    """Every process logs JSON lines; gunicorn's access line of a request carries its request id."""
+    for name in ("web", "worker", "beat"):
+        lines = [line for line in portal.log(name).splitlines() if line.strip()]
+        records = list(json_lines(portal.log(name)))
+        expect(
+            records and len(records) == len(lines),
+            f"the {name} log is not all JSON:\n{portal.log(name)[-2000:]}",
+        )
+    access = [r for r in json_lines(portal.log("web")) if r.get("logger") == "gunicorn.access"]
+    expect(
+        any(
+            r.get("request_id") == request_id and r.get("path") == "/" and r.get("status") == 200
+            for r in access
+        ),
+        f"no access line for request {request_id}",
+    )
+    tasks = [
+        r for r in json_lines(portal.log("worker")) if r.get("task") == "portal.tasks.send_outbound_email"
+    ]
+    expect(tasks and all(r.get("task_id") for r in tasks), "the worker's task lines carry no task id")
+
+
 def run(venv: Path, work: Path) -> None:
     database_url = os.environ.get("SMOKE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fuldmagt_smoke")
     redis_url = os.environ.get("SMOKE_REDIS_URL", "redis://127.0.0.1:6379/4")
@@ -259,7 +283,8 @@ def run(venv: Path, work: Path) -> None:
         front = browser.get("/")
         expect(front.status_code == 200 and "Fuldmagt" in front.text, f"front page: {front.status_code}")
         expect("max-age=31536000" in front.headers.get("Strict-Transport-Security", ""), "no HSTS")
-        expect(front.headers.get("X-Request-ID"), "no request id")
+        front_request_id = front.headers.get("X-Request-ID")
+        expect(front_request_id, "no request id")
         static_assets(browser, front.text)
 
         step("Karen logs in with MitID and gives Ole a power of attorney")
