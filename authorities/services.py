@@ -760,14 +760,34 @@ class WebhookDeliveryError(Exception):
     pass
 
 
+WEBHOOK_MAX_ATTEMPTS = 11  # the first and ten retries (authorities.tasks.deliver_webhook)
+
+
 def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
-    """Send one event to one webhook. True when delivered (now or before); raises to be retried."""
+    """Send one event to one webhook. True when delivered (now or before); raises to be retried.
+
+    The delivery row stays locked while sending, so a second run of the task (redelivered after a
+    worker crash, or queued again by ``resend_pending_webhooks``) waits and then finds it delivered.
+    A failed attempt is committed before the task is retried.
+    """
+    with transaction.atomic():
+        outcome = _deliver_locked(delivery_id=delivery_id, final_attempt=final_attempt)
+    if isinstance(outcome, WebhookDeliveryError):
+        raise outcome
+    return outcome
+
+
+def _deliver_locked(*, delivery_id: int, final_attempt: bool) -> "bool | WebhookDeliveryError":
     import json
     import time
     import urllib.error
     import urllib.request
 
-    delivery = WebhookDelivery.objects.select_related("event", "client").get(pk=delivery_id)
+    delivery = (
+        WebhookDelivery.objects.select_for_update(of=("self",))
+        .select_related("event", "client")
+        .get(pk=delivery_id)
+    )
     if delivery.status == DeliveryStatus.DELIVERED:
         return True
     client = delivery.client
@@ -814,4 +834,20 @@ def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
     )
     if final_attempt:
         return False
-    raise WebhookDeliveryError(error_text)
+    return WebhookDeliveryError(error_text)
+
+
+def resend_pending_webhooks(*, now: datetime.datetime | None = None) -> int:
+    """Queue again deliveries still pending after a while: their task was lost (the broker was down
+    when the event was written, or a worker was killed while sending). Deliveries waiting for a
+    retry are queued too; the row lock and the status check keep each event delivered once."""
+    now = now or timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
+    ids = list(
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, created_at__lte=stale, attempts__lt=WEBHOOK_MAX_ATTEMPTS * 3
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for delivery_id in ids:
+        _schedule_delivery(delivery_id)
+    return len(ids)

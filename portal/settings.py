@@ -142,6 +142,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.resend_unsent_emails",
         "schedule": 60.0 * 10,
     },
+    "resend-pending-webhooks": {
+        "task": "authorities.tasks.resend_pending_webhooks",
+        "schedule": 60.0 * 10,
+    },
     "expire-due-consents": {
         "task": "authorities.tasks.expire_due_consents",
         "schedule": 60.0,
@@ -151,6 +155,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0 * 60,
     },
 }
+
+# Emails and webhook deliveries still unsent this long after they were written are queued again
+# (their task was lost to a broker outage or a killed worker; sending twice is prevented by a row lock).
+OUTBOX_RESEND_AFTER_SECONDS = env.int("OUTBOX_RESEND_AFTER_SECONDS", default=10 * 60)
 
 # --- Accounts ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"

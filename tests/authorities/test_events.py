@@ -1,4 +1,5 @@
 import base64
+import datetime
 import http.server
 import threading
 import time
@@ -6,6 +7,7 @@ import time
 import pytest
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from attorney import services as attorney_services
@@ -358,3 +360,36 @@ def test_a_secret_issued_before_the_standard_format_still_signs_with_its_own_byt
     key = b"\xfb\xff" * 16  # URL-safe base64 of these bytes has "-" and "_"
     old_secret = "whsec_" + base64.urlsafe_b64encode(key).decode().rstrip("=")
     assert services.webhook_signing_key(old_secret) == key
+
+
+# --- lost delivery tasks -------------------------------------------------------------------------
+
+
+def test_a_delivery_whose_task_was_lost_is_sent_once_by_the_resend_job(
+    receiver, skat_client, active_mandate, karen, time_machine
+):
+    from authorities.tasks import resend_pending_webhooks
+
+    target = receiver()
+    hook(skat_client, target)
+    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)  # no on-commit: the broker was down
+    assert target.calls == 0
+    assert resend_pending_webhooks() == 0  # too fresh: its own task may still be on the way
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=11))
+
+    assert resend_pending_webhooks() == 1
+    assert [e["type"] for e in target.received.values()] == ["power_of_attorney.revoked"]
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+    assert resend_pending_webhooks() == 0
+    assert target.calls == 1
+
+
+def test_the_resend_job_leaves_failed_deliveries_alone(skat_client, active_mandate, karen, time_machine):
+    from authorities.tasks import resend_pending_webhooks
+
+    client, _ = skat_client
+    services.register_webhook(client=client, url="https://hooks.skat.example/fuldmagt")
+    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+    WebhookDelivery.objects.update(status=DeliveryStatus.FAILED)
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=11))
+    assert resend_pending_webhooks() == 0
