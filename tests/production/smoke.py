@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import logging
 import os
 import re
 import secrets
@@ -64,7 +63,6 @@ def identity_provider(work: Path):
     import django
 
     django.setup()
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
     from tests.saml_idp import TestIdentityProvider, key_and_certificate
 
     sp_key, sp_certificate = key_and_certificate("Fuldmagt smoke SP")

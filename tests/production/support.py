@@ -9,9 +9,11 @@ pid (its process group), never by name.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.server
 import json
+import logging
 import os
 import re
 import shlex
@@ -75,6 +77,13 @@ class _SinkHandler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        # A slow server (the drills' choice): the sender waits here, before any message is handed over.
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         with self.sink.lock:
             self.sink.received.append(
@@ -86,8 +95,9 @@ class _SinkHandler:
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it accepts."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0) -> None:
         self.port = free_port()
+        self.delay = delay
         self.received: list[ReceivedMail] = []
         self.lock = threading.Lock()
         self.controller = Controller(_SinkHandler(self), hostname="127.0.0.1", port=self.port)
@@ -97,6 +107,7 @@ class SmtpSink:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> SmtpSink:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
         self.controller.start()
         return self
 
@@ -116,16 +127,29 @@ class SmtpSink:
 
 
 class WebhookReceiver:
-    """An HTTP server that answers 204 to every POST and keeps its headers and body."""
+    """An HTTP server that answers 204 to every POST and keeps its headers and body.
 
-    def __init__(self) -> None:
+    With ``delay`` it takes that long before answering, and keeps an event only if its sender is
+    still there to get the answer: a receiver that does its work in a transaction it commits with
+    the 2xx. (One that acts on a request whose sender has died gets that event again, with the
+    same ``webhook-id``; that is what the id is for.)
+    """
+
+    def __init__(self, delay: float = 0) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
+        self.abandoned = 0
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's hook name
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if delay:
+                    time.sleep(delay)
+                    if _peer_closed(self.connection):
+                        with receiver.lock:
+                            receiver.abandoned += 1
+                        return
                 with receiver.lock:
                     receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(204)
@@ -149,6 +173,15 @@ class WebhookReceiver:
     def all(self) -> list[tuple[dict[str, str], bytes]]:
         with self.lock:
             return list(self.received)
+
+
+def _peer_closed(connection: socket.socket) -> bool:
+    try:
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # open, nothing more sent: waiting for our answer
+    except OSError:
+        return True
 
 
 # --- databases -----------------------------------------------------------------------------------
