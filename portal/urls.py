@@ -13,6 +13,9 @@ admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Fuldmagt – sagsbehandling"
 admin.site.site_title = "Fuldmagt"
 
+# A database or Redis outage answers 503 with a plain page, anything else the plain 500 page.
+handler500 = "portal.outage.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
