@@ -6,6 +6,7 @@ They need ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL``; each drill makes its 
 """
 
 import os
+import secrets
 import sys
 import tempfile
 import uuid
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
-from .support import Portal, database_url, drop_database, recreate_database
+from .support import PUBLIC_HOST, Portal, database_url, drop_database, recreate_database
 
 
 def _services() -> tuple[str, str]:
@@ -49,3 +50,19 @@ def drill_portal():
             portal.stop_all()
             drop_database(url)
             redis.Redis.from_url(broker).flushdb()
+
+
+@pytest.fixture
+def production_portal(drill_portal):
+    """The drill's portal with DJANGO_ENV=production, its static files collected and the demo data."""
+    drill_portal.env.update(
+        {
+            "DJANGO_ENV": "production",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+            "DJANGO_ALLOWED_HOSTS": PUBLIC_HOST,
+            "WEB_CONCURRENCY": "2",
+        }
+    )
+    drill_portal.manage("collectstatic", "--noinput")
+    drill_portal.manage("seed_demo")
+    return drill_portal

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
 import http.server
 import json
 import logging
@@ -66,7 +67,8 @@ class ReceivedMail:
 
     @property
     def subject(self) -> str:
-        return str(self.message["Subject"])
+        # Long subjects in another script than ASCII are folded; unfold them.
+        return " ".join(str(self.message["Subject"]).split())
 
     @property
     def message_id(self) -> str:
@@ -87,7 +89,10 @@ class _SinkHandler:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         with self.sink.lock:
             self.sink.received.append(
-                ReceivedMail(recipients=list(envelope.rcpt_tos), message=message_from_bytes(envelope.content))
+                ReceivedMail(
+                    recipients=list(envelope.rcpt_tos),
+                    message=message_from_bytes(envelope.content, policy=email.policy.default),
+                )
             )
         return "250 Message accepted for delivery"
 
@@ -184,6 +189,77 @@ def _peer_closed(connection: socket.socket) -> bool:
         return True
 
 
+# --- a connection that can be cut -----------------------------------------------------------------
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to a server; ``cut()`` drops every connection and refuses new ones
+    (as a server that restarts or goes away), ``restore()`` lets them through again. The server
+    itself, shared with everything else on the machine, is never touched."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.up = True
+        self.lock = threading.Lock()
+        self.sockets: set[socket.socket] = set()
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def start(self) -> TcpProxy:
+        self.thread.start()
+        return self
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed by stop()
+            if not self.up:
+                client.close()
+                continue
+            try:
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self.lock:
+                self.sockets |= {client, server}
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+                end.close()
+            with self.lock:
+                self.sockets -= {source, sink}
+
+    def cut(self) -> None:
+        self.up = False
+        with self.lock:
+            open_sockets = list(self.sockets)
+        for end in open_sockets:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def restore(self) -> None:
+        self.up = True
+
+    def stop(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
 # --- databases -----------------------------------------------------------------------------------
 
 
@@ -250,12 +326,14 @@ class Portal:
             )
         return result
 
-    def start(self, kind: str, *, name: str | None = None, **extra: str) -> subprocess.Popen:
-        """Start one Procfile line (web, worker or beat) in its own process group."""
+    def start(
+        self, kind: str, *, name: str | None = None, command: str | None = None, **extra: str
+    ) -> subprocess.Popen:
+        """Start one Procfile line (web, worker or beat), or another command, in its own process group."""
         name = name or kind
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(  # noqa: S602 - the Procfile line is ours, run as the Procfile says
-            f"exec {procfile()[kind]}",
+            f"exec {command or procfile()[kind]}",
             shell=True,
             cwd=ROOT,
             env=self.child_env(**extra),
