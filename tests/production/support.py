@@ -82,7 +82,8 @@ class _SinkHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         # A slow server (the drills' choice): the sender waits here, before any message is handed over.
         if self.sink.delay:
-            await asyncio.sleep(self.sink.delay)
+            with self.sink.waiting():
+                await asyncio.sleep(self.sink.delay)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -97,14 +98,40 @@ class _SinkHandler:
         return "250 Message accepted for delivery"
 
 
-class SmtpSink:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it accepts."""
+class _Waits:
+    """When senders started waiting on a slow server, to tell whether they are still waiting."""
+
+    def __init__(self) -> None:
+        self.started: dict[int, float] = {}
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        token = object()
+        with self.lock:
+            self.started[id(token)] = time.monotonic()
+        try:
+            yield
+        finally:
+            with self.lock:
+                del self.started[id(token)]
+
+    def waiting_since_at_most(self, seconds: float) -> int:
+        now = time.monotonic()
+        with self.lock:
+            return sum(1 for started in self.started.values() if now - started <= seconds)
+
+
+class SmtpSink(_Waits):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it accepts.
+
+    With ``delay`` it answers RCPT that much later, before any message is handed over."""
 
     def __init__(self, delay: float = 0) -> None:
+        super().__init__()
         self.port = free_port()
         self.delay = delay
         self.received: list[ReceivedMail] = []
-        self.lock = threading.Lock()
         self.controller = Controller(_SinkHandler(self), hostname="127.0.0.1", port=self.port)
 
     @property
@@ -131,7 +158,7 @@ class SmtpSink:
 # --- the webhook receiver ------------------------------------------------------------------------
 
 
-class WebhookReceiver:
+class WebhookReceiver(_Waits):
     """An HTTP server that answers 204 to every POST and keeps its headers and body.
 
     With ``delay`` it takes that long before answering, and keeps an event only if its sender is
@@ -141,16 +168,17 @@ class WebhookReceiver:
     """
 
     def __init__(self, delay: float = 0) -> None:
+        super().__init__()
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.abandoned = 0
-        self.lock = threading.Lock()
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's hook name
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if delay:
-                    time.sleep(delay)
+                    with receiver.waiting():
+                        time.sleep(delay)
                     if _peer_closed(self.connection):
                         with receiver.lock:
                             receiver.abandoned += 1
