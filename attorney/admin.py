@@ -17,13 +17,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from authorities.admin_scoping import (
+from authorities.catalogue.admin_scoping import (
     AuthorityScopedAdmin,
     ReadOnlyScopedAdmin,
     private_pdf_response,
 )
-from authorities.models import Right
-from authorities.selectors import in_caseworker_scope
+from authorities.catalogue.models import Right
+from authorities.catalogue.selectors import in_caseworker_scope
 from portal.cpr import format_cpr
 from portal.forms import add_service_errors
 
@@ -190,7 +190,7 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
             data = form.cleaned_data
             try:
                 mandate = services.register_paper_power_of_attorney(
-                    caseworker=request.user,
+                    acting_user=request.user,
                     grantor_national_id=data["grantor_national_id"],
                     grantor_name=data["grantor_name"],
                     attorney_national_id=data["attorney_national_id"],
@@ -210,8 +210,9 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
                     )
                 else:
                     message = gettext(
-                        "The power of attorney is registered. %(name)s does not use the portal yet; it "
-                        "comes into force when they sign up and accept it."
+                        "The power of attorney is registered. %(name)s has no verified account with this "
+                        "CPR number and name yet; it comes into force when they confirm who they are with "
+                        "MitID (or at a citizen service desk) and accept it."
                     ) % {"name": mandate.attorney_name}
                 messages.success(request, message)
                 return redirect("admin:attorney_powerofattorney_change", mandate.pk)
@@ -232,7 +233,7 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.revoke_by_caseworker(
-                    power_of_attorney=mandate, caseworker=request.user, reason=form.cleaned_data["reason"]
+                    power_of_attorney=mandate, acting_user=request.user, reason=form.cleaned_data["reason"]
                 )
             except ValidationError as error:
                 add_service_errors(form, error)

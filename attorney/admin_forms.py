@@ -11,8 +11,8 @@ from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from authorities.models import Right
-from authorities.validators import validate_pdf
+from authorities.catalogue.models import Right
+from authorities.catalogue.validators import validate_pdf
 from portal.cpr import normalize_cpr
 
 from .forms import PeriodMixin, RightsChoiceField

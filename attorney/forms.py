@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from authorities.models import Authority, Right
+from authorities.catalogue.models import Authority, Right
 from portal.cpr import normalize_cpr
 
 

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.utils.translation import gettext as _
 
-from .selectors import effective_mandates_for_attorney
+from .policy import mandates_in_force
 
 ACTING_FOR_SESSION_KEY = "acting_for"
 
@@ -23,8 +23,8 @@ class ActingForMiddleware:
         if grantor_id is not None:
             user = request.user
             mandates = (
-                list(effective_mandates_for_attorney(user).filter(grantor_id=grantor_id))
-                if (user.is_authenticated)
+                list(mandates_in_force(attorney=user).filter(grantor_id=grantor_id))
+                if user.is_authenticated
                 else []
             )
             if mandates:

@@ -2,11 +2,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from authorities.models import Right, private_storage
+from authorities.catalogue.models import Right, private_storage
+from authorities.catalogue.selectors import register_caseworker_scope
 from portal.cpr import format_cpr
 
 
@@ -25,6 +26,27 @@ ENDED_STATUSES = (Status.REVOKED, Status.EXPIRED, Status.RESIGNED, Status.DECLIN
 class Basis(models.TextChoices):
     DIGITAL = "digital", _("Given digitally")
     PAPER = "paper", _("Signed paper form")
+
+
+class PowerOfAttorneyQuerySet(models.QuerySet):
+    def in_force(self, at=None) -> "PowerOfAttorneyQuerySet":
+        """The one definition of "in force": accepted by then, inside its period, not ended by then,
+        between a verified grantor and a verified, active attorney.
+
+        Read from the mandate's own times, not its status, so it is right for any moment and the
+        second a mandate runs out, whether or not the expiry job has run. ``is_in_force`` says the
+        same for one mandate already in memory.
+        """
+        at = at or timezone.now()
+        return self.filter(
+            Q(ended_at__isnull=True) | Q(ended_at__gt=at),
+            activated_at__lte=at,
+            valid_from__lte=at,
+            valid_until__gt=at,
+            grantor__identity_verified_at__isnull=False,
+            attorney__identity_verified_at__isnull=False,
+            attorney__is_active=True,
+        )
 
 
 def paper_document_path(instance: "PowerOfAttorney", filename: str) -> str:
@@ -103,6 +125,8 @@ class PowerOfAttorney(models.Model):
         related_name="+",
     )
 
+    objects = PowerOfAttorneyQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("power of attorney")
         verbose_name_plural = _("powers of attorney")
@@ -149,14 +173,16 @@ class PowerOfAttorney(models.Model):
     def is_ended(self) -> bool:
         return self.status in ENDED_STATUSES
 
-    def is_in_period(self, at=None) -> bool:
+    def is_in_force(self, at=None) -> bool:
+        """``PowerOfAttorneyQuerySet.in_force`` for this mandate (its parties' identity is checked by
+        the policy, which has them loaded)."""
         at = at or timezone.now()
-        return self.valid_from <= at < self.valid_until
-
-    @property
-    def is_effective(self) -> bool:
-        """Active and inside its period right now: the attorney may act."""
-        return self.status == Status.ACTIVE and self.is_in_period()
+        return (
+            self.activated_at is not None
+            and self.activated_at <= at
+            and self.valid_from <= at < self.valid_until
+            and (self.ended_at is None or self.ended_at > at)
+        )
 
 
 class RequestStatus(models.TextChoices):
@@ -285,3 +311,13 @@ class AccessCodeView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer_label} {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+# A mandate concerns every authority whose rights it includes; Exists avoids the duplicate rows a join
+# over the rights would give.
+register_caseworker_scope(
+    PowerOfAttorney,
+    lambda records, authority: records.filter(
+        Exists(Right.objects.filter(powers_of_attorney=OuterRef("pk"), service__authority=authority))
+    ),
+)

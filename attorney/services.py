@@ -22,10 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from authorities.models import CitizenFileUserObjectPermission, Right
-from authorities.services import emit_mandate_event, get_or_create_citizen_file
+from authorities.catalogue.models import Right
 from portal.audit import record_event
 from portal.cpr import normalize_cpr
+from portal.identity import require_verified_identity
 from portal.models import User
 from portal.notifications import notify
 
@@ -39,6 +39,8 @@ from .models import (
     RequestStatus,
     Status,
 )
+from .policy import grant_object_permissions, remove_object_permissions
+from .signals import power_of_attorney_changed
 
 TRANSITIONS: dict[str, set[str]] = {
     Status.PENDING: {Status.ACTIVE, Status.DECLINED, Status.REVOKED, Status.EXPIRED},
@@ -105,29 +107,6 @@ def _move(mandate: PowerOfAttorney, new_status: str) -> None:
     mandate.status = new_status
 
 
-def _grant_permissions(mandate: PowerOfAttorney) -> None:
-    rows = []
-    for right in mandate.rights.select_related("service__authority", "permission"):
-        citizen_file = get_or_create_citizen_file(citizen=mandate.grantor, authority=right.service.authority)
-        rows.append(
-            CitizenFileUserObjectPermission(
-                user=mandate.attorney,
-                permission=right.permission,
-                content_object=citizen_file,
-                power_of_attorney=mandate,
-                valid_from=mandate.valid_from,
-                valid_until=mandate.valid_until,
-            )
-        )
-    CitizenFileUserObjectPermission.all_rows.bulk_create(rows)
-
-
-def _remove_permissions(mandates: Iterable[PowerOfAttorney] | PowerOfAttorney) -> None:
-    if isinstance(mandates, PowerOfAttorney):
-        mandates = [mandates]
-    CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney__in=list(mandates)).delete()
-
-
 def _audit(action: str, mandate: PowerOfAttorney, actor: User | None, **details) -> None:
     record_event(
         action=f"power_of_attorney.{action}",
@@ -167,10 +146,10 @@ def _end(
     mandate.ended_by = by
     mandate.end_reason = reason
     mandate.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "updated_at"])
-    _remove_permissions(mandate)
+    remove_object_permissions(mandate)
     # Authorities only hear about mandates that were ever in force.
     if tell_authorities and mandate.activated_at is not None:
-        emit_mandate_event(mandate=mandate, type=new_status)
+        power_of_attorney_changed.send(sender=PowerOfAttorney, mandate=mandate, type=new_status)
 
 
 def _identical_open_mandate_exists(
@@ -196,7 +175,7 @@ def _activate(mandate: PowerOfAttorney, *, by: User) -> None:
     _move(mandate, Status.ACTIVE)
     mandate.activated_at = timezone.now()
     mandate.save(update_fields=["status", "activated_at", "attorney", "updated_at"])
-    _grant_permissions(mandate)
+    grant_object_permissions(mandate)
     replaced = None
     if mandate.replaces_id:
         old = _lock(mandate.replaces)
@@ -211,7 +190,9 @@ def _activate(mandate: PowerOfAttorney, *, by: User) -> None:
             )
             _audit("replaced", old, by, replaced_by=str(mandate.pk))
             replaced = old
-    emit_mandate_event(mandate=mandate, type="changed" if replaced is not None else "activated")
+    power_of_attorney_changed.send(
+        sender=PowerOfAttorney, mandate=mandate, type="changed" if replaced is not None else "activated"
+    )
 
 
 def _create(
@@ -250,25 +231,49 @@ def _create(
 
 def grant_power_of_attorney(
     *,
-    grantor: User,
+    acting_user: User,
     attorney_national_id: str,
     attorney_name: str,
     rights: Iterable[Right],
     valid_from: datetime.datetime,
     valid_until: datetime.datetime,
-    created_by: User | None = None,
+) -> PowerOfAttorney:
+    """The grantor (the acting user) appoints an attorney, who must then accept.
+
+    The attorney is identified by CPR number *and* name: only a verified person with that CPR
+    number and that name can see and accept it; otherwise it waits as an invitation for them.
+    Only a verified person can give one, nobody can appoint themselves, and an identical open
+    power of attorney to the same person is refused.
+    """
+    with transaction.atomic(durable=True):
+        return _grant(
+            grantor=acting_user,
+            created_by=acting_user,
+            attorney_national_id=attorney_national_id,
+            attorney_name=attorney_name,
+            rights=rights,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+
+
+def _grant(
+    *,
+    grantor: User,
+    created_by: User,
+    attorney_national_id: str,
+    attorney_name: str,
+    rights: Iterable[Right],
+    valid_from: datetime.datetime,
+    valid_until: datetime.datetime,
     basis: str = Basis.DIGITAL,
     replaces: PowerOfAttorney | None = None,
     registered_by: User | None = None,
     paper_document=None,
 ) -> PowerOfAttorney:
-    """The grantor appoints an attorney, who must then accept.
-
-    The attorney is identified by CPR number *and* name: if a person with that CPR uses the
-    portal, the name must be theirs; otherwise the power of attorney waits as an invitation for
-    that CPR. Nobody can appoint themselves, and an identical open power of attorney to the same
-    person is refused. A paper basis names the registering caseworker and carries the signed form.
-    """
+    """``grant_power_of_attorney``'s rules, inside the caller's transaction. A paper basis names
+    the registering caseworker and carries the signed form; ``replaces`` is the mandate a change
+    replaces once accepted."""
     try:
         cpr = normalize_cpr(attorney_national_id)
     except ValidationError as error:
@@ -276,104 +281,103 @@ def grant_power_of_attorney(
     name = " ".join((attorney_name or "").split())
     if not name:
         raise ValidationError({"attorney_name": _("Enter the name of the person you want to appoint.")})
+    require_verified_identity(grantor)
     if cpr == grantor.national_id:
         raise ValidationError({"attorney_national_id": _("You cannot appoint yourself.")})
     rights = _validate_rights(rights)
     _validate_period(valid_from, valid_until)
 
-    with transaction.atomic():
-        # Serialise grants by the same grantor so two identical submissions cannot both pass.
-        User.objects.select_for_update(of=("self",)).filter(pk=grantor.pk).first()
-        attorney = User.objects.filter(national_id=cpr).first()
-        if attorney is not None and not names_match(name, attorney.name):
-            raise ValidationError(
-                {"attorney_name": _("The CPR number and the name do not belong to the same person.")}
-            )
-        if _identical_open_mandate_exists(
-            grantor=grantor, attorney=attorney, invitee_national_id=cpr, rights=rights, exclude=replaces
-        ):
-            raise ValidationError(
-                _(
-                    "This person already has, or has been offered, a power of attorney with exactly these rights."
-                )
-            )
-        mandate = _create(
-            grantor=grantor,
-            attorney=attorney,
-            invitee_national_id=cpr,
-            invitee_name=name,
-            rights=rights,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            created_by=created_by or grantor,
-            basis=basis,
-            replaces=replaces,
-            registered_by=registered_by,
-            paper_document=paper_document,
+    # Serialise grants by the same grantor so two identical submissions cannot both pass.
+    User.objects.select_for_update(of=("self",)).filter(pk=grantor.pk).first()
+    # Only a verified account with the same name is the attorney. Otherwise (no account, an
+    # unverified one, another name) it waits as an invitation for the CPR number and name: the
+    # grantor sees the same outcome in every case, so the form tells nobody who uses the portal.
+    attorney = User.objects.with_verified_cpr(cpr).first()
+    if attorney is not None and not names_match(name, attorney.name):
+        attorney = None
+    if _identical_open_mandate_exists(
+        grantor=grantor, attorney=attorney, invitee_national_id=cpr, rights=rights, exclude=replaces
+    ):
+        raise ValidationError(
+            _("This person already has, or has been offered, a power of attorney with exactly these rights.")
         )
-        _audit(
-            "granted",
-            mandate,
-            created_by or grantor,
-            rights=sorted(r.code for r in rights),
-            valid_from=valid_from.isoformat(),
-            valid_until=valid_until.isoformat(),
-            replaces=str(replaces.pk) if replaces else None,
-        )
-        _notify_parties(mandate, "granted")
+    mandate = _create(
+        grantor=grantor,
+        attorney=attorney,
+        invitee_national_id=cpr,
+        invitee_name=name,
+        rights=rights,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        created_by=created_by,
+        basis=basis,
+        replaces=replaces,
+        registered_by=registered_by,
+        paper_document=paper_document,
+    )
+    _audit(
+        "granted",
+        mandate,
+        created_by,
+        rights=sorted(r.code for r in rights),
+        valid_from=valid_from.isoformat(),
+        valid_until=valid_until.isoformat(),
+        replaces=str(replaces.pk) if replaces else None,
+    )
+    _notify_parties(mandate, "granted")
     return mandate
 
 
-def accept(*, power_of_attorney: PowerOfAttorney, attorney: User) -> PowerOfAttorney:
+def accept(*, power_of_attorney: PowerOfAttorney, acting_user: User) -> PowerOfAttorney:
     """The appointed person accepts; from then on they may act within the rights and period."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
-        if not _is_addressed_to(mandate, attorney):
+        if not _is_addressed_to(mandate, acting_user):
             raise TransitionNotAllowed(_("This power of attorney is not addressed to you."), code="not_yours")
         if mandate.valid_until <= timezone.now():
             raise TransitionNotAllowed(_("This power of attorney has already ended."), code="ended")
-        mandate.attorney = attorney
-        _activate(mandate, by=attorney)
-        _audit("accepted", mandate, attorney)
+        mandate.attorney = acting_user
+        _activate(mandate, by=acting_user)
+        _audit("accepted", mandate, acting_user)
         _notify_parties(mandate, "accepted")
     return mandate
 
 
-def decline(*, power_of_attorney: PowerOfAttorney, attorney: User, reason: str = "") -> PowerOfAttorney:
+def decline(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str = "") -> PowerOfAttorney:
     """The appointed person says no; nothing was ever in force."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
-        if not _is_addressed_to(mandate, attorney):
+        if not _is_addressed_to(mandate, acting_user):
             raise TransitionNotAllowed(_("This power of attorney is not addressed to you."), code="not_yours")
         if mandate.attorney_id is None:
-            mandate.attorney = attorney
+            mandate.attorney = acting_user
             mandate.save(update_fields=["attorney"])
-        _end(mandate, Status.DECLINED, by=attorney, reason=reason)
-        _audit("declined", mandate, attorney, reason=reason)
+        _end(mandate, Status.DECLINED, by=acting_user, reason=reason)
+        _audit("declined", mandate, acting_user, reason=reason)
         _notify_parties(mandate, "declined")
     return mandate
 
 
-def revoke(*, power_of_attorney: PowerOfAttorney, by: User, reason: str = "") -> PowerOfAttorney:
+def revoke(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str = "") -> PowerOfAttorney:
     """The grantor ends the power of attorney; it stops working at the attorney's next request."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
-        if by.pk != mandate.grantor_id:
+        if acting_user.pk != mandate.grantor_id:
             raise TransitionNotAllowed(_("Only the person who gave the power of attorney can revoke it."))
-        _end(mandate, Status.REVOKED, by=by, reason=reason)
-        _audit("revoked", mandate, by, reason=reason)
+        _end(mandate, Status.REVOKED, by=acting_user, reason=reason)
+        _audit("revoked", mandate, acting_user, reason=reason)
         _notify_parties(mandate, "revoked")
     return mandate
 
 
-def resign(*, power_of_attorney: PowerOfAttorney, attorney: User, reason: str = "") -> PowerOfAttorney:
+def resign(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str = "") -> PowerOfAttorney:
     """The attorney steps down; the grantor is told."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
-        if attorney.pk != mandate.attorney_id:
+        if acting_user.pk != mandate.attorney_id:
             raise TransitionNotAllowed(_("Only the attorney can resign from a power of attorney."))
-        _end(mandate, Status.RESIGNED, by=attorney, reason=reason)
-        _audit("resigned", mandate, attorney, reason=reason)
+        _end(mandate, Status.RESIGNED, by=acting_user, reason=reason)
+        _audit("resigned", mandate, acting_user, reason=reason)
         _notify_parties(mandate, "resigned")
     return mandate
 
@@ -393,7 +397,7 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
     now = now or timezone.now()
     total = 0
     while True:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             due = list(
                 PowerOfAttorney.objects.select_for_update(of=("self",), skip_locked=True)
                 .filter(status__in=[Status.PENDING, Status.ACTIVE], valid_until__lte=now)
@@ -407,12 +411,12 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
             PowerOfAttorney.objects.filter(pk__in=[m.pk for m in due]).update(
                 status=Status.EXPIRED, ended_at=now, updated_at=now
             )
-            _remove_permissions(due)
+            remove_object_permissions(due)
             for mandate in due:
                 mandate.status, mandate.ended_at = Status.EXPIRED, now
                 _audit("expired", mandate, None)
                 if mandate.activated_at is not None:
-                    emit_mandate_event(mandate=mandate, type="expired")
+                    power_of_attorney_changed.send(sender=PowerOfAttorney, mandate=mandate, type="expired")
             ids = [str(mandate.pk) for mandate in due]
             transaction.on_commit(lambda ids=ids: _queue_expiry_notices(ids), robust=True)
         total += len(due)
@@ -436,7 +440,7 @@ def send_expiry_notices(*, mandate_ids: list[str]) -> int:
     )
     count = 0
     for mandate in mandates:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             _notify_parties(mandate, "expired")
         count += 1
     return count
@@ -446,7 +450,7 @@ def send_expiry_reminders(*, now: datetime.datetime | None = None) -> int:
     """Remind both parties once, some days before an active power of attorney runs out."""
     now = now or timezone.now()
     horizon = now + datetime.timedelta(days=settings.POWER_OF_ATTORNEY_REMINDER_DAYS)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         due = list(
             PowerOfAttorney.objects.select_for_update(of=("self",))
             .filter(
@@ -463,15 +467,17 @@ def send_expiry_reminders(*, now: datetime.datetime | None = None) -> int:
     return len(due)
 
 
-def renew(*, power_of_attorney: PowerOfAttorney, by: User, valid_until: datetime.datetime) -> PowerOfAttorney:
+def renew(
+    *, power_of_attorney: PowerOfAttorney, acting_user: User, valid_until: datetime.datetime
+) -> PowerOfAttorney:
     """Same attorney and rights, a new end date, in one step.
 
     The attorney already accepted exactly these rights, so the renewal is in force at once and
     replaces the old power of attorney; the attorney is told and can resign as always.
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         old = _lock(power_of_attorney)
-        if by.pk != old.grantor_id:
+        if acting_user.pk != old.grantor_id:
             raise TransitionNotAllowed(_("Only the person who gave the power of attorney can renew it."))
         if old.status != Status.ACTIVE:
             raise TransitionNotAllowed(
@@ -489,12 +495,12 @@ def renew(*, power_of_attorney: PowerOfAttorney, by: User, valid_until: datetime
             rights=list(old.rights.all()),
             valid_from=max(now, old.valid_from),
             valid_until=valid_until,
-            created_by=by,
+            created_by=acting_user,
             basis=old.basis,
             replaces=old,
         )
-        _activate(new, by=by)
-        _audit("renewed", new, by, replaces=str(old.pk), valid_until=valid_until.isoformat())
+        _activate(new, by=acting_user)
+        _audit("renewed", new, acting_user, replaces=str(old.pk), valid_until=valid_until.isoformat())
         _notify_parties(new, "renewed")
     return new
 
@@ -502,34 +508,37 @@ def renew(*, power_of_attorney: PowerOfAttorney, by: User, valid_until: datetime
 def change(
     *,
     power_of_attorney: PowerOfAttorney,
-    by: User,
+    acting_user: User,
     rights: Iterable[Right],
     valid_from: datetime.datetime,
     valid_until: datetime.datetime,
 ) -> PowerOfAttorney:
     """Changing rights or period makes a new power of attorney that replaces the old one once accepted."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         old = _lock(power_of_attorney)
-        if by.pk != old.grantor_id:
+        if acting_user.pk != old.grantor_id:
             raise TransitionNotAllowed(_("Only the person who gave the power of attorney can change it."))
         if old.status not in (Status.ACTIVE, Status.PENDING):
             raise TransitionNotAllowed(_("An ended power of attorney cannot be changed."), code="transition")
-        return grant_power_of_attorney(
+        return _grant(
             grantor=old.grantor,
             attorney_national_id=old.attorney.national_id if old.attorney_id else old.invitee_national_id,
             attorney_name=old.attorney_name,
             rights=rights,
             valid_from=valid_from,
             valid_until=valid_until,
-            created_by=by,
+            created_by=acting_user,
             replaces=old,
         )
 
 
 def _is_addressed_to(mandate: PowerOfAttorney, user: User) -> bool:
+    """The attorney named, or for an invitation the verified person with its CPR number and name."""
+    if not user.is_identity_verified:
+        return False
     if mandate.attorney_id is not None:
         return mandate.attorney_id == user.pk
-    return bool(user.national_id) and mandate.invitee_national_id == user.national_id
+    return mandate.invitee_national_id == user.national_id and names_match(mandate.invitee_name, user.name)
 
 
 # --- Requests from a relative ---------------------------------------------------------------
@@ -537,7 +546,7 @@ def _is_addressed_to(mandate: PowerOfAttorney, user: User) -> bool:
 
 def request_power_of_attorney(
     *,
-    requester: User,
+    acting_user: User,
     grantor_national_id: str,
     grantor_name: str,
     rights: Iterable[Right],
@@ -549,31 +558,34 @@ def request_power_of_attorney(
     Guarded against abuse: a cap on open requests per requester, no new request to the same
     citizen for some days after a rejection, and none at all to a citizen who blocked the requester.
     """
+    require_verified_identity(acting_user)
     try:
         cpr = normalize_cpr(grantor_national_id)
     except ValidationError as error:
         raise ValidationError({"grantor_national_id": error.messages}) from None
-    if cpr == requester.national_id:
+    if cpr == acting_user.national_id:
         raise ValidationError({"grantor_national_id": _("You cannot ask yourself for a power of attorney.")})
     rights = _validate_rights(rights)
     _validate_period(timezone.now(), valid_until)
-    with transaction.atomic():
-        User.objects.select_for_update(of=("self",)).filter(pk=requester.pk).first()
-        grantor = User.objects.filter(national_id=cpr).first()
+    with transaction.atomic(durable=True):
+        User.objects.select_for_update(of=("self",)).filter(pk=acting_user.pk).first()
+        grantor = User.objects.with_verified_cpr(cpr).first()
         if grantor is None or not names_match(grantor_name, grantor.name):
             raise ValidationError(
                 _("We could not find a person using the portal with this CPR number and name.")
             )
-        open_count = AttorneyRequest.objects.filter(requester=requester, status=RequestStatus.PENDING).count()
+        open_count = AttorneyRequest.objects.filter(
+            requester=acting_user, status=RequestStatus.PENDING
+        ).count()
         if open_count >= settings.ATTORNEY_REQUEST_MAX_OPEN:
             raise ValidationError(
                 _("You have %(count)d unanswered requests. Wait for an answer before asking again.")
                 % {"count": open_count}
             )
-        blocked = RequesterBlock.objects.filter(citizen=grantor, blocked=requester).exists()
+        blocked = RequesterBlock.objects.filter(citizen=grantor, blocked=acting_user).exists()
         cooldown_start = timezone.now() - datetime.timedelta(days=settings.ATTORNEY_REQUEST_COOLDOWN_DAYS)
         recently_rejected = AttorneyRequest.objects.filter(
-            requester=requester,
+            requester=acting_user,
             grantor=grantor,
             status=RequestStatus.REJECTED,
             decided_at__gte=cooldown_start,
@@ -583,17 +595,17 @@ def request_power_of_attorney(
                 _("You cannot ask this person for a power of attorney right now. Talk to them directly.")
             )
         if AttorneyRequest.objects.filter(
-            requester=requester, grantor=grantor, status=RequestStatus.PENDING
+            requester=acting_user, grantor=grantor, status=RequestStatus.PENDING
         ).exists():
             raise ValidationError(_("You have already asked this person. Wait for their answer."))
         attorney_request = AttorneyRequest.objects.create(
-            requester=requester, grantor=grantor, message=message.strip(), valid_until=valid_until
+            requester=acting_user, grantor=grantor, message=message.strip(), valid_until=valid_until
         )
         attorney_request.rights.set(rights)
         record_event(
             action="attorney_request.created",
-            actor=requester,
-            principal=requester,
+            actor=acting_user,
+            principal=acting_user,
             target=attorney_request,
             details={"grantor": grantor.pk, "rights": sorted(r.code for r in rights)},
         )
@@ -623,7 +635,7 @@ def _lock_open_request(attorney_request: AttorneyRequest, grantor: User) -> Atto
 def approve_request(
     *,
     attorney_request: AttorneyRequest,
-    grantor: User,
+    acting_user: User,
     rights: Iterable[Right],
     valid_until: datetime.datetime,
 ) -> PowerOfAttorney:
@@ -632,49 +644,51 @@ def approve_request(
     The requester asked for it, so the power of attorney is in force at once.
     """
     rights = _validate_rights(rights)
-    with transaction.atomic():
-        locked = _lock_open_request(attorney_request, grantor)
+    with transaction.atomic(durable=True):
+        locked = _lock_open_request(attorney_request, acting_user)
         asked = {right.pk for right in locked.rights.all()}
         if not {right.pk for right in rights} <= asked:
             raise ValidationError({"rights": _("You can only give rights that were asked for.")})
         if valid_until > locked.valid_until:
             raise ValidationError({"valid_until": _("The end date cannot be later than the one asked for.")})
-        mandate = grant_power_of_attorney(
-            grantor=grantor,
+        mandate = _grant(
+            grantor=acting_user,
             attorney_national_id=locked.requester.national_id,
             attorney_name=locked.requester.name,
             rights=rights,
             valid_from=timezone.now(),
             valid_until=valid_until,
-            created_by=grantor,
+            created_by=acting_user,
         )
         mandate = _lock(mandate)
-        _activate(mandate, by=grantor)
-        _audit("accepted", mandate, grantor, via_request=str(locked.pk))
+        _activate(mandate, by=acting_user)
+        _audit("accepted", mandate, acting_user, via_request=str(locked.pk))
         locked.status = RequestStatus.APPROVED
         locked.decided_at = timezone.now()
         locked.power_of_attorney = mandate
         locked.save(update_fields=["status", "decided_at", "power_of_attorney"])
-        record_event(action="attorney_request.approved", actor=grantor, principal=grantor, target=locked)
+        record_event(
+            action="attorney_request.approved", actor=acting_user, principal=acting_user, target=locked
+        )
         _notify_parties(mandate, "accepted", to=[locked.requester])
     return mandate
 
 
 def reject_request(
-    *, attorney_request: AttorneyRequest, grantor: User, block: bool = False
+    *, attorney_request: AttorneyRequest, acting_user: User, block: bool = False
 ) -> AttorneyRequest:
     """The citizen says no, and may block further requests from the same person."""
-    with transaction.atomic():
-        locked = _lock_open_request(attorney_request, grantor)
+    with transaction.atomic(durable=True):
+        locked = _lock_open_request(attorney_request, acting_user)
         locked.status = RequestStatus.REJECTED
         locked.decided_at = timezone.now()
         locked.save(update_fields=["status", "decided_at"])
         if block:
-            RequesterBlock.objects.get_or_create(citizen=grantor, blocked=locked.requester)
+            RequesterBlock.objects.get_or_create(citizen=acting_user, blocked=locked.requester)
         record_event(
             action="attorney_request.rejected",
-            actor=grantor,
-            principal=grantor,
+            actor=acting_user,
+            principal=acting_user,
             target=locked,
             details={"block": block},
         )
@@ -693,7 +707,7 @@ def reject_request(
 
 def register_paper_power_of_attorney(
     *,
-    caseworker: User,
+    acting_user: User,
     grantor_national_id: str,
     grantor_name: str,
     attorney_national_id: str,
@@ -719,11 +733,11 @@ def register_paper_power_of_attorney(
     - Both parties are notified and see it in the portal; the registration is audited at the
       caseworker's authority, with the grantor as the person it was done for.
     """
-    from authorities.selectors import authority_of_caseworker
-    from authorities.validators import validate_pdf
+    from authorities.catalogue.selectors import authority_of_caseworker
+    from authorities.catalogue.validators import validate_pdf
 
-    authority = authority_of_caseworker(caseworker)
-    if authority is None and not caseworker.is_superuser:
+    authority = authority_of_caseworker(acting_user)
+    if authority is None and not acting_user.is_superuser:
         raise TransitionNotAllowed(
             _("Only caseworkers can register a power of attorney signed on paper."), code="not_caseworker"
         )
@@ -752,33 +766,33 @@ def register_paper_power_of_attorney(
             errors["rights"] = [_("You can only register rights of your own authority.")]
     if errors:
         raise ValidationError(errors)
-    grantor = User.objects.filter(national_id=grantor_cpr, is_active=True).first()
+    grantor = User.objects.with_verified_cpr(grantor_cpr).filter(is_active=True).first()
     if grantor is None or not names_match(grantor_name or "", grantor.name):
         raise ValidationError(
             {"grantor_national_id": _("No person using the portal has this CPR number and name.")}
         )
-    if caseworker.pk == grantor.pk or (caseworker.national_id and caseworker.national_id == attorney_cpr):
+    if acting_user.pk == grantor.pk or (acting_user.national_id and acting_user.national_id == attorney_cpr):
         raise TransitionNotAllowed(
             _("You cannot register a power of attorney that you are a party to."), code="party"
         )
 
-    with transaction.atomic():
-        mandate = grant_power_of_attorney(
+    with transaction.atomic(durable=True):
+        mandate = _grant(
             grantor=grantor,
             attorney_national_id=attorney_cpr,
             attorney_name=attorney_name,
             rights=rights,
             valid_from=valid_from,
             valid_until=valid_until,
-            created_by=caseworker,
+            created_by=acting_user,
             basis=Basis.PAPER,
-            registered_by=caseworker,
+            registered_by=acting_user,
             paper_document=document,
         )
         mandate = _lock(mandate)
         record_event(
             action="power_of_attorney.registered_on_paper",
-            actor=caseworker,
+            actor=acting_user,
             principal=grantor,
             authority=authority,
             target=mandate,
@@ -791,14 +805,14 @@ def register_paper_power_of_attorney(
             },
         )
         if mandate.attorney_id is not None:
-            _activate(mandate, by=caseworker)
-            _audit("accepted", mandate, caseworker, basis=Basis.PAPER)
+            _activate(mandate, by=acting_user)
+            _audit("accepted", mandate, acting_user, basis=Basis.PAPER)
             _notify_parties(mandate, "accepted")
     return mandate
 
 
 def revoke_by_caseworker(
-    *, power_of_attorney: PowerOfAttorney, caseworker: User, reason: str
+    *, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str
 ) -> PowerOfAttorney:
     """A caseworker ends a power of attorney on information the authority holds.
 
@@ -809,24 +823,24 @@ def revoke_by_caseworker(
     the grantor's power to be represented anywhere. A pending one can be ended too, so an
     invitation cannot be accepted afterwards.
     """
-    from authorities.selectors import authority_of_caseworker, is_in_caseworker_scope
+    from authorities.catalogue.selectors import authority_of_caseworker, is_in_caseworker_scope
 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for revoking the power of attorney.")})
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
-        if not is_in_caseworker_scope(user=caseworker, record=mandate):
+        if not is_in_caseworker_scope(user=acting_user, record=mandate):
             raise TransitionNotAllowed(
                 _("This power of attorney does not include any rights of your authority."),
                 code="not_your_authority",
             )
-        _end(mandate, Status.REVOKED, by=caseworker, reason=reason)
+        _end(mandate, Status.REVOKED, by=acting_user, reason=reason)
         record_event(
             action="power_of_attorney.revoked",
-            actor=caseworker,
+            actor=acting_user,
             principal=mandate.grantor,
-            authority=authority_of_caseworker(caseworker),
+            authority=authority_of_caseworker(acting_user),
             target=mandate,
             details={
                 "grantor": mandate.grantor_id,
@@ -859,7 +873,7 @@ def hash_access_code(code: str) -> str:
 
 
 def create_access_code(
-    *, power_of_attorney: PowerOfAttorney, by: User, label: str = ""
+    *, power_of_attorney: PowerOfAttorney, acting_user: User, label: str = ""
 ) -> tuple[AccessCode, str]:
     """The attorney or the grantor makes a code an organisation can use to see the power of attorney.
 
@@ -867,43 +881,43 @@ def create_access_code(
     """
     import secrets
 
-    if by.pk not in (power_of_attorney.grantor_id, power_of_attorney.attorney_id):
+    if acting_user.pk not in (power_of_attorney.grantor_id, power_of_attorney.attorney_id):
         raise TransitionNotAllowed(_("Only the grantor or the attorney can make an access code."))
-    if not power_of_attorney.is_effective:
+    if not power_of_attorney.is_in_force():
         raise TransitionNotAllowed(_("Access codes can only be made for a power of attorney in force."))
     raw = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
     code = "-".join(raw[i : i + 4] for i in range(0, ACCESS_CODE_LENGTH, 4))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         access_code = AccessCode.objects.create(
             power_of_attorney=power_of_attorney,
             code_hash=hash_access_code(code),
             code_end=raw[-4:],
             label=label.strip()[:100],
-            created_by=by,
+            created_by=acting_user,
             expires_at=timezone.now() + datetime.timedelta(days=ACCESS_CODE_DAYS),
         )
         record_event(
             action="access_code.created",
-            actor=by,
-            principal=by,
+            actor=acting_user,
+            principal=acting_user,
             target=power_of_attorney,
             details={"access_code": str(access_code.pk), "label": access_code.label},
         )
     return access_code, code
 
 
-def revoke_access_code(*, access_code: AccessCode, by: User) -> AccessCode:
+def revoke_access_code(*, access_code: AccessCode, acting_user: User) -> AccessCode:
     mandate = access_code.power_of_attorney
-    if by.pk not in (mandate.grantor_id, mandate.attorney_id):
+    if acting_user.pk not in (mandate.grantor_id, mandate.attorney_id):
         raise TransitionNotAllowed(_("Only the grantor or the attorney can revoke an access code."))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         AccessCode.objects.filter(pk=access_code.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
         record_event(
             action="access_code.revoked",
-            actor=by,
-            principal=by,
+            actor=acting_user,
+            principal=acting_user,
             target=mandate,
             details={"access_code": str(access_code.pk)},
         )
@@ -923,7 +937,7 @@ def view_with_access_code(*, code: str, surname: str, viewer_label: str) -> Powe
     so the answer tells a guesser nothing. Repeated wrong surnames lock the code for a day. Each
     successful look is logged for the grantor and the attorney to see.
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         access_code = (
             AccessCode.objects.select_for_update(of=("self",))
             .select_related("power_of_attorney__grantor")

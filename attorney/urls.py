@@ -1,30 +1,34 @@
 from django.urls import path
 
+from portal.identity import verified_identity_required as verified
+
 from . import views
+
+# Every page here shows or changes something addressed to a CPR number: verified accounts only.
 
 app_name = "attorney"
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
-    path("ny/", views.create, name="create"),
-    path("ny/bekraeft/", views.confirm, name="confirm"),
-    path("handl-for/", views.act_for, name="act_for"),
-    path("handl-for/stop/", views.stop_acting, name="stop_acting"),
-    path("handl-for/ret/<str:right_code>/", views.use_right, name="use_right"),
-    path("anmodning/", views.request_create, name="request_create"),
-    path("anmodning/<uuid:request_id>/", views.request_answer, name="request_answer"),
-    path("<uuid:mandate_id>/", views.detail, name="detail"),
-    path("<uuid:mandate_id>/invitation/", views.invitation, name="invitation"),
-    path("<uuid:mandate_id>/accepter/", views.accept, name="accept"),
-    path("<uuid:mandate_id>/afvis/", views.decline, name="decline"),
-    path("<uuid:mandate_id>/tilbagekald/", views.revoke, name="revoke"),
-    path("<uuid:mandate_id>/fratraed/", views.resign, name="resign"),
-    path("<uuid:mandate_id>/forny/", views.renew, name="renew"),
-    path("<uuid:mandate_id>/aendr/", views.change, name="change"),
-    path("<uuid:mandate_id>/adgangskoder/", views.access_code_create, name="access_code_create"),
+    path("", verified(views.overview), name="overview"),
+    path("ny/", verified(views.create), name="create"),
+    path("ny/bekraeft/", verified(views.confirm), name="confirm"),
+    path("handl-for/", verified(views.act_for), name="act_for"),
+    path("handl-for/stop/", verified(views.stop_acting), name="stop_acting"),
+    path("handl-for/ret/<str:right_code>/", verified(views.use_right), name="use_right"),
+    path("anmodning/", verified(views.request_create), name="request_create"),
+    path("anmodning/<uuid:request_id>/", verified(views.request_answer), name="request_answer"),
+    path("<uuid:mandate_id>/", verified(views.detail), name="detail"),
+    path("<uuid:mandate_id>/invitation/", verified(views.invitation), name="invitation"),
+    path("<uuid:mandate_id>/accepter/", verified(views.accept), name="accept"),
+    path("<uuid:mandate_id>/afvis/", verified(views.decline), name="decline"),
+    path("<uuid:mandate_id>/tilbagekald/", verified(views.revoke), name="revoke"),
+    path("<uuid:mandate_id>/fratraed/", verified(views.resign), name="resign"),
+    path("<uuid:mandate_id>/forny/", verified(views.renew), name="renew"),
+    path("<uuid:mandate_id>/aendr/", verified(views.change), name="change"),
+    path("<uuid:mandate_id>/adgangskoder/", verified(views.access_code_create), name="access_code_create"),
     path(
         "<uuid:mandate_id>/adgangskoder/<uuid:code_id>/tilbagekald/",
-        views.access_code_revoke,
+        verified(views.access_code_revoke),
         name="access_code_revoke",
     ),
 ]

@@ -13,12 +13,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from authorities.models import Right
+from authorities.catalogue.models import Right
 from portal.eid import requires_substantial_assurance
 from portal.forms import add_service_errors
 from portal.selectors import events_about
 
-from . import selectors, services
+from . import policy, selectors, services
 from .forms import (
     AccessCodeForm,
     ActForForm,
@@ -84,7 +84,7 @@ def create(request: HttpRequest) -> HttpResponse:
             "valid_until": datetime.datetime.fromisoformat(draft["valid_until"]).date(),
         }
     form = GrantForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _may_check_cpr_and_name(request, form):
         cleaned = form.cleaned_data
         request.session[DRAFT_SESSION_KEY] = {
             "attorney_national_id": cleaned["attorney_national_id"],
@@ -95,6 +95,17 @@ def create(request: HttpRequest) -> HttpResponse:
         }
         return redirect("attorney:confirm")
     return render(request, "attorney/create.html", {"form": form})
+
+
+def _may_check_cpr_and_name(request: HttpRequest, form) -> bool:
+    """Each CPR number and name typed into a form is a question about a person: a few an hour per
+    account, so nobody can run through a list of numbers."""
+    if ratelimit.consume(request, action="cpr_name_check", user=request.user):
+        return True
+    form.add_error(
+        None, _("You have entered many CPR numbers in a short time. Wait an hour, then try again.")
+    )
+    return False
 
 
 def _draft(request: HttpRequest) -> dict | None:
@@ -123,7 +134,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             mandate = services.grant_power_of_attorney(
-                grantor=request.user,
+                acting_user=request.user,
                 attorney_national_id=draft["attorney_national_id"],
                 attorney_name=draft["attorney_name"],
                 rights=draft["rights"],
@@ -158,7 +169,7 @@ def detail(request: HttpRequest, mandate_id) -> HttpResponse:
             "history": events_about(target_type="powerofattorney", target_id=str(mandate.pk)),
             "renew_form": RenewForm() if is_grantor and mandate.status == Status.ACTIVE else None,
             "access_codes": selectors.access_codes_of(mandate),
-            "access_code_form": AccessCodeForm() if mandate.is_effective else None,
+            "access_code_form": AccessCodeForm() if mandate.is_in_force else None,
         },
     )
 
@@ -180,7 +191,7 @@ def accept(request: HttpRequest, mandate_id) -> HttpResponse:
     if mandate is None:
         raise Http404
     try:
-        services.accept(power_of_attorney=mandate, attorney=request.user)
+        services.accept(power_of_attorney=mandate, acting_user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("attorney:overview")
@@ -191,13 +202,14 @@ def accept(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 @require_POST
 def decline(request: HttpRequest, mandate_id) -> HttpResponse:
     mandate = selectors.invitations_for(request.user).filter(pk=mandate_id).first()
     if mandate is None:
         raise Http404
     try:
-        services.decline(power_of_attorney=mandate, attorney=request.user)
+        services.decline(power_of_attorney=mandate, acting_user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("attorney:overview")
@@ -226,16 +238,17 @@ def _end_view(request: HttpRequest, mandate_id, *, role: str, template: str, act
 @reauthentication_required(allow_get=True)
 def revoke(request: HttpRequest, mandate_id) -> HttpResponse:
     def do(mandate, reason):
-        services.revoke(power_of_attorney=mandate, by=request.user, reason=reason)
+        services.revoke(power_of_attorney=mandate, acting_user=request.user, reason=reason)
         messages.success(request, _("The power of attorney has been revoked. It no longer works."))
 
     return _end_view(request, mandate_id, role="grantor", template="attorney/revoke.html", action=do)
 
 
 @login_required
+@requires_substantial_assurance
 def resign(request: HttpRequest, mandate_id) -> HttpResponse:
     def do(mandate, reason):
-        services.resign(power_of_attorney=mandate, attorney=request.user, reason=reason)
+        services.resign(power_of_attorney=mandate, acting_user=request.user, reason=reason)
         if request.session.get(ACTING_FOR_SESSION_KEY) == mandate.grantor_id:
             del request.session[ACTING_FOR_SESSION_KEY]
         messages.success(request, _("You have resigned from the power of attorney."))
@@ -256,7 +269,7 @@ def renew(request: HttpRequest, mandate_id) -> HttpResponse:
         try:
             new = services.renew(
                 power_of_attorney=mandate,
-                by=request.user,
+                acting_user=request.user,
                 valid_until=end_of(form.cleaned_data["valid_until"]),
             )
         except ValidationError as error:
@@ -287,7 +300,7 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
         try:
             new = services.change(
                 power_of_attorney=mandate,
-                by=request.user,
+                acting_user=request.user,
                 rights=form.cleaned_data["chosen_rights"],
                 valid_from=form.cleaned_data["valid_from_at"],
                 valid_until=form.cleaned_data["valid_until_at"],
@@ -310,8 +323,9 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
 
 
 @login_required
+@requires_substantial_assurance
 def act_for(request: HttpRequest) -> HttpResponse:
-    mandates = list(selectors.effective_mandates_for_attorney(request.user))
+    mandates = list(policy.mandates_in_force(attorney=request.user))
     grantors = {}
     for mandate in mandates:
         entry = grantors.setdefault(mandate.grantor_id, {"grantor": mandate.grantor, "rights": {}})
@@ -348,9 +362,8 @@ def use_right(request: HttpRequest, right_code: str) -> HttpResponse:
     principal = request.acting_for
     if right is None or principal is None:
         raise Http404
-    decision = selectors.decide(actor=request.user, principal=principal, right=right)
-    permitted = decision.permitted and selectors.can_act_for(request.user, principal, right)
-    if permitted:
+    decision = policy.authorize(actor=request.user, principal=principal, right=right)
+    if decision.permitted:
         return render(request, "attorney/use_right.html", {"right": right, "principal": principal})
     return not_covered(request, principal=principal, right=right, decision=decision)
 
@@ -382,10 +395,10 @@ def request_create(request: HttpRequest) -> HttpResponse:
         "rights": list(Right.objects.filter(code=request.GET.get("right", "")).values_list("pk", flat=True)),
     }
     form = RequestForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _may_check_cpr_and_name(request, form):
         try:
             services.request_power_of_attorney(
-                requester=request.user,
+                acting_user=request.user,
                 grantor_national_id=form.cleaned_data["grantor_national_id"],
                 grantor_name=form.cleaned_data["grantor_name"],
                 rights=form.cleaned_data["chosen_rights"],
@@ -426,7 +439,7 @@ def request_answer(request: HttpRequest, request_id) -> HttpResponse:
             if decision == "reject":
                 services.reject_request(
                     attorney_request=attorney_request,
-                    grantor=request.user,
+                    acting_user=request.user,
                     block=request.POST.get("block") == "on",
                 )
                 messages.success(request, _("You have rejected the request."))
@@ -434,7 +447,7 @@ def request_answer(request: HttpRequest, request_id) -> HttpResponse:
             if decision == "approve" and form.is_valid():
                 mandate = services.approve_request(
                     attorney_request=attorney_request,
-                    grantor=request.user,
+                    acting_user=request.user,
                     rights=form.cleaned_data["rights"],
                     valid_until=end_of(form.cleaned_data["valid_until"]),
                 )
@@ -465,7 +478,7 @@ def access_code_create(request: HttpRequest, mandate_id) -> HttpResponse:
         return redirect("attorney:detail", mandate.pk)
     try:
         access_code, code = services.create_access_code(
-            power_of_attorney=mandate, by=request.user, label=form.cleaned_data["label"]
+            power_of_attorney=mandate, acting_user=request.user, label=form.cleaned_data["label"]
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -485,7 +498,7 @@ def access_code_revoke(request: HttpRequest, mandate_id, code_id) -> HttpRespons
     access_code = mandate.access_codes.filter(pk=code_id).first()
     if access_code is None:
         raise Http404
-    services.revoke_access_code(access_code=access_code, by=request.user)
+    services.revoke_access_code(access_code=access_code, acting_user=request.user)
     messages.success(request, _("The access code no longer works."))
     return redirect("attorney:detail", mandate.pk)
 

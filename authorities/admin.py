@@ -1,7 +1,7 @@
 """The caseworkers' workspace for an authority's records, and the service desk's catalogue.
 
 Every admin here is scoped by ``AuthorityScopedAdminMixin`` (see authorities/admin_scoping.py).
-Records are read-only in the generic forms; changes go through authorities.services.
+Records are read-only in the generic forms; changes go through the services of each floor.
 """
 
 from django import forms
@@ -15,34 +15,24 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.cpr import format_cpr
-from portal.forms import add_service_errors
-
-from . import services
-from .admin_scoping import (
+from authorities.applications import services as applications_services
+from authorities.applications.models import Application, ApplicationForm, ApplicationStatus
+from authorities.applications.services import APPLICATION_TRANSITIONS
+from authorities.catalogue import services as catalogue_services
+from authorities.catalogue.admin_scoping import (
     AuthorityScopedAdmin,
     ReadOnlyScopedAdmin,
     ScopedReadOnlyInline,
     private_pdf_response,
 )
-from .models import (
-    ApiClient,
-    Application,
-    ApplicationForm,
-    ApplicationStatus,
-    Authority,
-    AuthorityEvent,
-    AuthorityMembership,
-    CitizenFile,
-    Consent,
-    ConsentRequest,
-    DataCategory,
-    Letter,
-    Right,
-    Service,
-    WebhookDelivery,
-)
-from .services import APPLICATION_TRANSITIONS
+from authorities.catalogue.models import Authority, AuthorityMembership, CitizenFile, Right, Service
+from authorities.clients import services as clients_services
+from authorities.clients.models import ApiClient
+from authorities.consent.models import Consent, ConsentRequest, DataCategory
+from authorities.events.models import AuthorityEvent, WebhookDelivery
+from authorities.post.models import Letter
+from portal.cpr import format_cpr
+from portal.forms import add_service_errors
 
 # --- The catalogue: the service desk edits it, caseworkers look up their own authority's part ---
 
@@ -142,7 +132,7 @@ class CitizenFileAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
 
 @admin.register(Letter)
 class LetterAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
-    """Letters the authority has sent; sent by authorities.services.send_letter, never edited."""
+    """Letters the authority has sent; sent by authorities.post_services.send_letter, never edited."""
 
     list_display = ["subject", "citizen_name", "citizen_cpr", "authority", "sent_at"]
     list_filter = [("citizen_file__authority", admin.RelatedOnlyFieldListFilter)]
@@ -182,7 +172,7 @@ class DecisionForm(forms.Form):
 @admin.register(Application)
 class ApplicationAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
     """Applications to the authority's services. Status and decision change only through
-    authorities.services.decide_application_as_caseworker, which also writes to the citizen."""
+    authorities.applications_services.decide_application_as_caseworker, which also writes to the citizen."""
 
     list_display = ["service", "citizen_name", "citizen_cpr", "status", "submitted_at", "decided_at"]
     list_filter = ["status", ("service", admin.RelatedOnlyFieldListFilter)]
@@ -268,7 +258,7 @@ class ApplicationAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
         form = DecisionForm(request.POST or None, application=application)
         if request.method == "POST" and form.is_valid():
             try:
-                services.decide_application_as_caseworker(
+                applications_services.decide_application_as_caseworker(
                     application=application,
                     caseworker=request.user,
                     status=form.cleaned_data["status"],
@@ -307,7 +297,7 @@ class ApplicationAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
         moved = 0
         for application in queryset:
             try:
-                services.decide_application_as_caseworker(
+                applications_services.decide_application_as_caseworker(
                     application=application, caseworker=request.user, status=ApplicationStatus.IN_REVIEW
                 )
             except (ValidationError, PermissionDenied) as error:
@@ -333,7 +323,7 @@ class ApplicationAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
 
 @admin.register(AuthorityMembership)
 class AuthorityMembershipAdmin(AuthorityScopedAdmin):
-    """Who is a caseworker where. Saved through authorities.services.appoint_caseworker, which also
+    """Who is a caseworker where. Saved through authorities.catalogue_services.appoint_caseworker, which also
     makes the person staff and puts them in the caseworkers' group. Service desk only."""
 
     list_display = ["user", "authority", "created_at"]
@@ -351,7 +341,9 @@ class AuthorityMembershipAdmin(AuthorityScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        membership = services.appoint_caseworker(user=obj.user, authority=obj.authority, by=request.user)
+        membership = catalogue_services.appoint_caseworker(
+            user=obj.user, authority=obj.authority, by=request.user
+        )
         obj.pk = membership.pk
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -419,7 +411,7 @@ class ApiClientAdmin(AuthorityScopedAdmin):
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke_tokens(self, request: HttpRequest, queryset) -> None:
         for client in queryset:
-            services.revoke_api_client(client=client, by=request.user)
+            clients_services.revoke_api_client(client=client, by=request.user)
         self.message_user(request, gettext("The tokens no longer work."), messages.SUCCESS)
 
 

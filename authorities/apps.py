@@ -7,4 +7,5 @@ class AuthoritiesConfig(AppConfig):
     verbose_name = _("Authorities")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from .catalogue import signals  # noqa: F401
+        from .events import receivers  # noqa: F401

@@ -1,30 +1,6 @@
-from celery import shared_task
+"""The app's Celery tasks, each defined on its floor; Celery's autodiscovery looks here."""
 
-from . import services
+from .consent.tasks import expire_due_consents, send_consent_reminders
+from .events.tasks import deliver_webhook, resend_pending_webhooks
 
-
-@shared_task
-def expire_due_consents() -> int:
-    """Beat: mark ended consents as expired (the check API already says no at valid_until)."""
-    return services.expire_due_consents()
-
-
-@shared_task
-def send_consent_reminders() -> int:
-    return services.send_consent_reminders()
-
-
-@shared_task(bind=True, max_retries=10)
-def deliver_webhook(self, delivery_id: int) -> bool:
-    """Send an event to a webhook, retrying with exponential backoff (1 s, 2 s, 4 s … up to an hour)."""
-    final = self.request.retries >= self.max_retries
-    try:
-        return services.attempt_webhook_delivery(delivery_id=delivery_id, final_attempt=final)
-    except services.WebhookDeliveryError as error:
-        raise self.retry(exc=error, countdown=min(2**self.request.retries, 3600)) from error
-
-
-@shared_task
-def resend_pending_webhooks() -> int:
-    """Beat: queue again webhook deliveries whose task was lost."""
-    return services.resend_pending_webhooks()
+__all__ = ["deliver_webhook", "expire_due_consents", "resend_pending_webhooks", "send_consent_reminders"]

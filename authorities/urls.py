@@ -1,19 +1,36 @@
 from django.urls import path
 
-from . import views
+from portal.identity import verified_identity_required as verified
+
+from .applications import views as applications
+from .consent import views as consent
+from .history import views as history
+from .post import views as post
+
+# Every page here shows or changes something addressed to a CPR number: verified accounts only.
 
 app_name = "authorities"
 
 urlpatterns = [
-    path("post/", views.inbox, name="inbox"),
-    path("post/<uuid:letter_id>/", views.letter_detail, name="letter"),
-    path("post/<uuid:letter_id>/bilag/", views.letter_attachment, name="letter_attachment"),
-    path("ansoegninger/", views.application_list, name="applications"),
-    path("ansoegninger/<uuid:application_id>/", views.application_detail, name="application"),
-    path("ansoegninger/ny/<slug:authority_slug>/<slug:service_slug>/", views.apply, name="apply"),
-    path("gjort-i-mit-navn/", views.done_in_my_name, name="done_in_my_name"),
-    path("gjort-for-andre/", views.done_for_others, name="done_for_others"),
-    path("samtykker/", views.consents, name="consents"),
-    path("samtykker/anmodning/<uuid:request_id>/", views.consent_answer, name="consent_answer"),
-    path("samtykker/<uuid:consent_id>/tilbagekald/", views.consent_withdraw, name="consent_withdraw"),
+    path("post/", verified(post.inbox), name="inbox"),
+    path("post/<uuid:letter_id>/", verified(post.letter_detail), name="letter"),
+    path("post/<uuid:letter_id>/bilag/", verified(post.letter_attachment), name="letter_attachment"),
+    path("ansoegninger/", verified(applications.application_list), name="applications"),
+    path(
+        "ansoegninger/<uuid:application_id>/", verified(applications.application_detail), name="application"
+    ),
+    path(
+        "ansoegninger/ny/<slug:authority_slug>/<slug:service_slug>/",
+        verified(applications.apply),
+        name="apply",
+    ),
+    path("gjort-i-mit-navn/", verified(history.done_in_my_name), name="done_in_my_name"),
+    path("gjort-for-andre/", verified(history.done_for_others), name="done_for_others"),
+    path("samtykker/", verified(consent.consents), name="consents"),
+    path("samtykker/anmodning/<uuid:request_id>/", verified(consent.consent_answer), name="consent_answer"),
+    path(
+        "samtykker/<uuid:consent_id>/tilbagekald/",
+        verified(consent.consent_withdraw),
+        name="consent_withdraw",
+    ),
 ]

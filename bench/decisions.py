@@ -316,8 +316,8 @@ def migrate_and_seed_catalogue() -> None:
 
 def make_api_clients() -> dict[str, str]:
     """One API client per authority; returns authority slug -> bearer token."""
+    from authorities.clients.services import create_api_client
     from authorities.models import Authority
-    from authorities.services import create_api_client
 
     return {
         authority.slug: create_api_client(authority=authority, name="bench/decisions.py")[1]

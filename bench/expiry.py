@@ -163,7 +163,12 @@ PER_MANDATE_HELPERS = {
     "emit_mandate_event": "emit_mandate_event (authority event per authority)",
 }
 PER_MANDATE_HELPERS = {name: label for name, label in PER_MANDATE_HELPERS.items() if hasattr(services, name)}
-SOURCES = ["attorney/services.py", "authorities/services.py", "portal/notifications.py", "portal/audit.py"]
+SOURCES = [
+    "attorney/services.py",
+    "authorities/events/services.py",
+    "portal/notifications.py",
+    "portal/audit.py",
+]
 CODE_VERSION = hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in SOURCES)).hexdigest()[:12]
 
 with timed("migrate"):

@@ -5,13 +5,19 @@ the response:
 
 - the MitID (its persistent NameID) is already linked: log into that account, but only if the
   account's CPR number is the one in the assertion;
-- otherwise an account with the assertion's CPR number exists (for example a relative who signed up
-  with a password after being invited): link the MitID to it and log into it;
+- otherwise an account is already *verified* with the assertion's CPR number: link and log into it;
+- otherwise the person is logged into an unverified account (for example a relative who signed up
+  with a password after being invited) and uses MitID to verify it: link the MitID to that account,
+  which takes the CPR number and name from the assertion. A password account is never linked only
+  because it typed the same CPR number: that number is a claim, perhaps a squatter's;
 - otherwise create an account from the assertion: name and CPR from MitID, never typed by the person.
   The email address comes from the assertion when it has a free one; without, the person is asked for
   one on a short form (``EidSignupForm``) before the account is created – no placeholder addresses.
   That address is confirmed by a link as usual, but the login itself does not wait for it: MitID has
   already proved who the person is.
+
+Every MitID login verifies the account's CPR number (``portal.identity``), and any other account
+that had only claimed it loses the claim.
 
 Accounts created through MitID start without a password, and no password-reset mail is sent for them:
 a mistyped or someone else's address must not be able to take the account over.
@@ -37,6 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import eid
 from .audit import record_event
+from .identity import verify_identity_with_eid
 from .models import Language, User
 
 logger = logging.getLogger(__name__)
@@ -131,7 +138,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         identity = getattr(sociallogin, "eid_identity", None)
         if identity is None:
             raise ImmediateHttpResponse(eid.refuse(request, "invalid_response"))
-        owner = User.objects.filter(national_id=identity.national_id).first()
+        owner = User.objects.with_verified_cpr(identity.national_id).first()
+        current = request.user if request.user.is_authenticated else None
         if sociallogin.is_existing:
             if owner is None or owner.pk != sociallogin.user.pk:
                 raise ImmediateHttpResponse(eid.refuse(request, "identity_mismatch"))
@@ -140,12 +148,20 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             user = owner
             sociallogin.connect(request, user)
             record_event(action="eid.account_linked", actor=user)
+        elif current is not None and not current.is_identity_verified and not current.is_staff:
+            # The person logged into this unverified account proves with MitID who they are. Only
+            # then is a password account linked: a CPR number typed at sign-up links nothing.
+            user = current
+            sociallogin.connect(request, user)
+            record_event(action="eid.account_linked", actor=user)
         else:
             return  # a new account: allauth's sign-up flow, see is_auto_signup_allowed and save_user
-        if user.name != identity.name:
-            user.name = identity.name  # the name in the CPR register, as NemLog-in states it
-            user.save(update_fields=["name"])
-        if request.user.is_authenticated and request.user.pk == user.pk:
+        # The name and CPR number as NemLog-in states them from the register.
+        user = verify_identity_with_eid(
+            acting_user=user, national_id=identity.national_id, name=identity.name
+        )
+        sociallogin.user = user
+        if current is not None and current.pk == user.pk:
             setattr(request, _RELOGIN_ATTRIBUTE, True)
 
     def populate_user(self, request, sociallogin, data):
@@ -170,10 +186,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return bool(email) and super().is_auto_signup_allowed(request, sociallogin)
 
     def save_user(self, request, sociallogin, form=None):
-        if _is_eid(sociallogin) and User.objects.filter(national_id=sociallogin.user.national_id).exists():
+        if not _is_eid(sociallogin):
+            return super().save_user(request, sociallogin, form=form)
+        national_id, name = sociallogin.user.national_id, sociallogin.user.name
+        if User.objects.with_verified_cpr(national_id).exists():
             # Created in the meantime (a second tab): log in with MitID again to use it.
             raise ImmediateHttpResponse(eid.refuse(request, "account_exists"))
-        return super().save_user(request, sociallogin, form=form)
+        user = super().save_user(request, sociallogin, form=form)
+        return verify_identity_with_eid(acting_user=user, national_id=national_id, name=name)
 
 
 class EidSignupForm(SocialSignupForm):

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .events import Action
 from .logs import current_request_id  # defined there so that log lines carry it too
 from .models import AuditEvent, User
 
@@ -45,7 +46,12 @@ def record_event(
     target=None,
     details: dict | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction."""
+    """Append one event to the chain, inside the caller's transaction.
+
+    ``action`` must be in the event catalogue (``portal.events.Action``): an event nobody can name
+    in plain words is refused here rather than shown to a person as a code.
+    """
+    action = Action(action).value
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

@@ -10,7 +10,9 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-_CPR_PATTERN = re.compile(r"^(\d{6})-?(\d{4})$")
+# ASCII digits only: Python's \d also matches full-width and other scripts' digits, which would
+# slip past the pattern and then break everything that compares or stores the number.
+_CPR_PATTERN = re.compile(r"^([0-9]{6})-?([0-9]{4})$")
 
 
 def birth_century(year: int, seventh_digit: int) -> int:
@@ -32,8 +34,8 @@ def birth_date(cpr: str) -> datetime.date:
 
 def normalize_cpr(value: str) -> str:
     """Return the CPR as 10 digits, or raise ValidationError with a message for the person typing it."""
-    text = (value or "").strip().replace(" ", "")
-    match = _CPR_PATTERN.match(text)
+    text = (value or "").strip().replace(" ", "") if isinstance(value, str) else ""
+    match = _CPR_PATTERN.fullmatch(text)
     if not match:
         raise ValidationError(
             _("Enter a CPR number as 10 digits, for example 010245-1234 or 0102451234."),

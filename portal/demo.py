@@ -8,28 +8,27 @@ import datetime
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 
 from attorney import services as attorney_services
 from attorney.models import PowerOfAttorney, Status
-from authorities import services as authority_services
-from authorities.models import (
-    ApiClient,
+from authorities.applications import services as applications_services
+from authorities.applications.models import (
     Application,
     ApplicationForm,
     ApplicationStatus,
     ApplicationValueKind,
-    Authority,
-    AuthorityMembership,
-    ConsentRequest,
-    DataCategory,
-    Letter,
-    Right,
-    Service,
 )
-from portal.models import User
+from authorities.catalogue import services as catalogue_services
+from authorities.catalogue.models import Authority, AuthorityMembership, Right, Service
+from authorities.clients.models import ApiClient
+from authorities.consent import services as consent_services
+from authorities.consent.models import ConsentRequest, DataCategory
+from authorities.post import services as post_services
+from authorities.post.models import Letter
+from portal.models import IdentityVerification, User
 
 DEMO_PASSWORD = "Fuldmagt-demo-2026"  # noqa: S105 - documented demo login
 # Base32 TOTP secret shared by the demo caseworkers, so a newcomer can add it to an authenticator app
@@ -294,7 +293,7 @@ def seed_consents(people: dict[str, User]) -> None:
         Authority.objects.get(slug="kobenhavns-kommune"),
         Authority.objects.get(slug="udbetaling-danmark"),
     )
-    authority_services.request_consent(
+    consent_services.request_consent(
         authority=kommune,
         citizen_national_id=karen.national_id,
         category=DataCategory.objects.get(code="skat.income"),
@@ -302,7 +301,7 @@ def seed_consents(people: dict[str, User]) -> None:
         purpose_en="We need to calculate how much you pay for home care.",
         days=180,
     )
-    granted = authority_services.request_consent(
+    granted = consent_services.request_consent(
         authority=ud,
         citizen_national_id=karen.national_id,
         category=DataCategory.objects.get(code="skat.income"),
@@ -310,15 +309,27 @@ def seed_consents(people: dict[str, User]) -> None:
         purpose_en="We need to calculate your housing benefit from your income.",
         days=365,
     )
-    authority_services.grant_consent(consent_request=granted, actor=karen, principal=karen)
+    consent_services.grant_consent(consent_request=granted, actor=karen, principal=karen)
 
 
 def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = False) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
+        # The demo's citizens are seeded as if they had logged in with MitID once.
         user = User.objects.create_user(
-            email=email, password=DEMO_PASSWORD, name=name, national_id=national_id, is_staff=is_staff
+            email=email,
+            password=DEMO_PASSWORD,
+            name=name,
+            national_id=national_id,
+            is_staff=is_staff,
+            identity_verified_at=timezone.now() if national_id else None,
+            identity_verification=IdentityVerification.MITID if national_id else "",
         )
+    elif national_id and not user.is_identity_verified:
+        User.objects.filter(pk=user.pk).update(
+            identity_verified_at=timezone.now(), identity_verification=IdentityVerification.MITID
+        )
+        user.refresh_from_db()
     EmailAddress.objects.update_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}
     )
@@ -327,7 +338,7 @@ def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = Fa
 
 def seed_people() -> dict[str, User]:
     people = {email: _user(email, name, cpr) for email, name, cpr in CITIZENS}
-    caseworkers = authority_services.ensure_caseworker_group()
+    caseworkers = catalogue_services.ensure_caseworker_group()
     for email, name, slug in CASEWORKERS:
         caseworker = _user(email, name, None, is_staff=True)
         AuthorityMembership.objects.update_or_create(
@@ -337,6 +348,10 @@ def seed_people() -> dict[str, User]:
         if not Authenticator.objects.filter(user=caseworker, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(caseworker, DEMO_TOTP_SECRET)
         people[email] = caseworker
+    # The municipality runs the citizen service desk, which may verify identity from papers.
+    people["sagsbehandler.kk@example.dk"].user_permissions.add(
+        Permission.objects.get(content_type__app_label="portal", codename="verify_identity")
+    )
     return people
 
 
@@ -350,18 +365,18 @@ def seed_powers_of_attorney(people: dict[str, User]) -> None:
     main_rights = _rights("skat.read_mail", "skat.view_tax_assessment", "udbetaling-danmark.read_mail")
     if not PowerOfAttorney.objects.filter(grantor=karen, attorney=peter, status=Status.ACTIVE).exists():
         mandate = attorney_services.grant_power_of_attorney(
-            grantor=karen,
+            acting_user=karen,
             attorney_national_id=peter.national_id,
             attorney_name=peter.name,
             rights=main_rights,
             valid_from=now,
             valid_until=now + datetime.timedelta(days=365 * 2),
         )
-        attorney_services.accept(power_of_attorney=mandate, attorney=peter)
+        attorney_services.accept(power_of_attorney=mandate, acting_user=peter)
 
     if not PowerOfAttorney.objects.filter(grantor=karen, invitee_national_id=INVITEE[0]).exists():
         attorney_services.grant_power_of_attorney(
-            grantor=karen,
+            acting_user=karen,
             attorney_national_id=INVITEE[0],
             attorney_name=INVITEE[1],
             rights=_rights("kobenhavns-kommune.read_mail"),
@@ -370,23 +385,22 @@ def seed_powers_of_attorney(people: dict[str, User]) -> None:
         )
 
     if not PowerOfAttorney.objects.filter(grantor=karen, status=Status.EXPIRED).exists():
-        with transaction.atomic():
-            old = attorney_services.grant_power_of_attorney(
-                grantor=karen,
-                attorney_national_id=peter.national_id,
-                attorney_name=peter.name,
-                rights=_rights("kobenhavns-kommune.apply_home_care"),
-                valid_from=now,
-                valid_until=now + datetime.timedelta(days=1),
-            )
-            attorney_services.accept(power_of_attorney=old, attorney=peter)
-            # Demo history only: move the period into the past, then let the normal expiry end it.
-            past_from, past_until = now - datetime.timedelta(days=400), now - datetime.timedelta(days=35)
-            PowerOfAttorney.objects.filter(pk=old.pk).update(
-                valid_from=past_from, valid_until=past_until, activated_at=past_from
-            )
-            old.permission_rows.all().delete()
-            attorney_services.expire_due(now=now)
+        old = attorney_services.grant_power_of_attorney(
+            acting_user=karen,
+            attorney_national_id=peter.national_id,
+            attorney_name=peter.name,
+            rights=_rights("kobenhavns-kommune.apply_home_care"),
+            valid_from=now,
+            valid_until=now + datetime.timedelta(days=1),
+        )
+        attorney_services.accept(power_of_attorney=old, acting_user=peter)
+        # Demo history only: move the period into the past, then let the normal expiry end it.
+        past_from, past_until = now - datetime.timedelta(days=400), now - datetime.timedelta(days=35)
+        PowerOfAttorney.objects.filter(pk=old.pk).update(
+            valid_from=past_from, valid_until=past_until, activated_at=past_from
+        )
+        old.permission_rows.all().delete()
+        attorney_services.expire_due(now=now)
 
 
 APPLICATION_FORMS = [
@@ -488,7 +502,7 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
     for slug, subject, body, with_attachment in LETTERS:
         if Letter.objects.filter(citizen_file__citizen=karen, subject=subject).exists():
             continue
-        authority_services.send_letter(
+        post_services.send_letter(
             authority=Authority.objects.get(slug=slug),
             citizen=karen,
             subject=subject,
@@ -497,14 +511,14 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
         )
     pension = Service.objects.get(authority__slug="udbetaling-danmark", slug="folkepension")
     if not Application.objects.filter(on_behalf_of=karen, service=pension).exists():
-        application = authority_services.submit_application(
+        application = applications_services.submit_application(
             actor=karen,
             principal=karen,
             service=pension,
             description="Jeg søger om helbredstillæg til medicin.",
             amount=800,
         )
-        authority_services.decide_application(
+        applications_services.decide_application(
             application=application,
             by=people["sagsbehandler.ud@example.dk"],
             status=ApplicationStatus.IN_REVIEW,
@@ -512,7 +526,7 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
 
 
 def seed_api_client() -> None:
-    from authorities.api.authentication import hash_token
+    from authorities.clients.tokens import hash_token
 
     ApiClient.objects.get_or_create(
         token_hash=hash_token(DEMO_API_TOKEN),
@@ -525,13 +539,14 @@ def seed_api_client() -> None:
 
 
 def seed_demo() -> dict[str, User]:
-    with transaction.atomic():
-        seed_catalogue()
-        seed_consent_catalogue()
-        seed_application_forms()
-        people = seed_people()
-        seed_powers_of_attorney(people)
-        seed_letters_and_applications(people)
-        seed_consents(people)
-        seed_api_client()
+    # Every step is a service with its own transaction, and each is idempotent: a run that stops
+    # half-way is completed by running it again.
+    seed_catalogue()
+    seed_consent_catalogue()
+    seed_application_forms()
+    people = seed_people()
+    seed_powers_of_attorney(people)
+    seed_letters_and_applications(people)
+    seed_consents(people)
+    seed_api_client()
     return people

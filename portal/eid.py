@@ -9,13 +9,18 @@ The pieces:
   It can also ask NemLog-in for a minimum assurance level with a fresh login (step-up).
 - The eID state of a session (``SESSION_KEY``): which user logged in with MitID, at what level and
   when. Set after every MitID login by ``portal.adapters.AccountAdapter.post_login``, removed by any
-  other login. Password sessions have none and are not affected by the rules below.
+  other login. Password sessions have none: they are not affected by the rules below unless
+  ``EID_REQUIRED_FOR_LEGAL_ACTS`` is on.
 - ``requires_substantial_assurance`` – the one decorator for legal acts: in a MitID session below
-  ``Substantial`` a POST is sent to the step-up page instead of reaching the view.
+  ``Substantial`` a POST is sent to the step-up page instead of reaching the view, and so is one from
+  a password session when ``EID_REQUIRED_FOR_LEGAL_ACTS`` is on (production).
 - ``step_up`` – that page: says in plain words why, and logs in again with MitID at the level needed.
   It doubles as the MitID way to "confirm it is you" where allauth asks for reauthentication.
 
-Linking a MitID login to an account (by CPR) and creating accounts is in ``portal/adapters.py``.
+Linking a MitID login to an account (by CPR) and creating accounts is in ``portal/adapters.py``;
+reading NemLog-in's responses as it sends them (XML Encryption 1.1, the assertion's own namespace
+prefixes, the accepted encryption algorithms) and the portal's metadata in ``portal/eid_saml.py``; the
+local MitID test login for development in ``portal/local_mitid.py``.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from onelogin.saml2.errors import OneLogin_Saml2_ValidationError
 from xmlsec import Error as XmlsecError
 
 from .cpr import normalize_cpr
+from .eid_saml import EncryptionRefused, sp_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +97,7 @@ REFUSAL_MESSAGES = {
         "This MitID is registered to a different person than the account it was used for."
     ),
     "account_exists": _("An account for you was created in the meantime. Log in with MitID again to use it."),
+    "encryption": _("The answer from MitID was encrypted in a way we do not accept."),
     "invalid_response": _("The answer from MitID could not be checked."),
 }
 
@@ -249,6 +256,12 @@ class NemLogInProvider(SAMLProvider):
     def redirect(self, request: HttpRequest, process, next_url=None, data=None, **kwargs):
         level = kwargs.get("loa")
         config = build_saml_config(request, self.app.settings, self.app.client_id)
+        if self.app.settings.get("local_test_login"):
+            # The local MitID test login (development) answers on whatever host name the portal is
+            # reached by, so the browser keeps its session cookie.
+            config["idp"]["singleSignOnService"]["url"] = request.build_absolute_uri(
+                reverse("eid_local_login")
+            )
         if level:
             config["security"]["requestedAuthnContext"] = [LOA_CONTEXT_PREFIX + level]
             config["security"]["requestedAuthnContextComparison"] = "minimum"
@@ -297,12 +310,28 @@ class FinishACSView(saml_views.FinishACSView):
     def dispatch(self, request: HttpRequest, organization_slug) -> HttpResponse:
         try:
             return super().dispatch(request, organization_slug)
+        except EncryptionRefused as error:
+            return refuse(request, "encryption", errors=[type(error).__name__], detail=error.algorithm)
         except (etree.LxmlError, XmlsecError, OneLogin_Saml2_ValidationError, ValueError) as error:
             logger.info("Unreadable SAML response", exc_info=True)
             return refuse(request, "invalid_response", errors=[type(error).__name__])
 
 
 finish_acs = FinishACSView.as_view()
+
+
+@method_decorator(login_not_required, name="dispatch")
+class MetadataView(saml_views.MetadataView):
+    """The portal's metadata for NemLog-in: allauth's, with the accepted encryption algorithms and a
+    validity that lasts as long as the portal's certificate (``portal.eid_saml.sp_metadata``)."""
+
+    def dispatch(self, request: HttpRequest, organization_slug) -> HttpResponse:
+        provider = self.get_provider(organization_slug)
+        config = build_saml_config(request, provider.app.settings, organization_slug)
+        return HttpResponse(content=sp_metadata(config), content_type="text/xml")
+
+
+metadata = MetadataView.as_view()
 
 
 def configured_provider(request: HttpRequest) -> NemLogInProvider | None:
@@ -362,19 +391,29 @@ def _back_to(request: HttpRequest) -> str:
     return request.get_full_path()
 
 
-def requires_substantial_assurance(view):
-    """Legal acts need MitID at level Substantial or higher when the person logged in with MitID.
+def may_do_legal_acts(request: HttpRequest) -> bool:
+    """Whether this session may give, accept, revoke, answer a consent or act for someone.
 
-    A POST from a MitID session at a lower level goes to the step-up page instead (nothing is
-    changed); password sessions and reading pages pass through untouched.
+    A MitID session needs level Substantial or higher. A password session (with or without a second
+    factor) may too, unless ``EID_REQUIRED_FOR_LEGAL_ACTS`` is on (the default in production): then it
+    can read but not act, also for an account that was made through MitID and later got a password.
+    """
+    state = session_state(request)
+    if state is None:
+        return not settings.EID_REQUIRED_FOR_LEGAL_ACTS
+    return meets(state.get("loa"))
+
+
+def requires_substantial_assurance(view):
+    """The one decorator for legal acts: a POST from a session that may not do them (see
+    ``may_do_legal_acts``) goes to the step-up page instead, and nothing is changed. Reading pages
+    pass through untouched.
     """
 
     @wraps(view)
     def _wrapped(request: HttpRequest, *args, **kwargs):
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            state = session_state(request)
-            if state is not None and not meets(state.get("loa")):
-                return redirect(f"{reverse('eid_step_up')}?{urlencode({'next': _back_to(request)})}")
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not may_do_legal_acts(request):
+            return redirect(f"{reverse('eid_step_up')}?{urlencode({'next': _back_to(request)})}")
         return view(request, *args, **kwargs)
 
     return _wrapped
@@ -393,6 +432,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
             "next_url": get_next_redirect_url(request) or reverse("home"),
             "login_url": provider.get_login_url(request) if provider else None,
             "level_too_low": state is not None and not meets(level),
+            "mitid_required": state is None and settings.EID_REQUIRED_FOR_LEGAL_ACTS,
             "level_name": LEVEL_NAMES.get(level, ""),
             "required_level": REQUIRED_LEVEL,
             "required_level_name": LEVEL_NAMES[REQUIRED_LEVEL],

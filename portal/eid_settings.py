@@ -17,6 +17,8 @@ EID_APP_SLUG = "mitid"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 NAMEID_PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+#: Where the local MitID test login answers (``portal.urls``).
+LOCAL_LOGIN_PATH = "/konto/mitid-test/"
 
 
 def read_pem(path: str, what: str) -> str:
@@ -166,3 +168,54 @@ def saml_apps_from_env(env, *, contact_email: str, organization_name: str, organ
             organization_url=organization_url,
         )
     ]
+
+
+def local_test_login_app(folder: Path, *, base_url: str) -> dict:
+    """The SAML app for the local MitID test login (``portal.local_mitid``): the same login path as
+    NemLog-in, against an IdP that this portal runs itself. Its keys are made on first use in
+    ``folder`` (git-ignored) and kept; its IdP metadata is written there too."""
+    from .dev_idp import LOCAL_ENTITY_ID, IdentityProvider, local_keys
+
+    keys = local_keys(folder)
+    sp_entity_id = f"{base_url}/saml"
+    idp = IdentityProvider(
+        key=keys.idp_key,
+        certificate=keys.idp_certificate,
+        entity_id=LOCAL_ENTITY_ID,
+        # Stands in for the metadata; the login is sent to the host the person uses (portal.eid).
+        sso_url=f"{base_url}{LOCAL_LOGIN_PATH}",
+        sp_certificate=keys.sp_certificate,
+        sp_entity_id=sp_entity_id,
+        sp_host=urlsplit(base_url).netloc,
+    )
+    metadata = folder / "idp-metadata.xml"
+    if not metadata.is_file() or metadata.read_text() != idp.metadata():
+        metadata.write_text(idp.metadata())
+    app = build_saml_app(
+        idp_metadata_file=str(metadata),
+        sp_entity_id=sp_entity_id,
+        sp_certificate=keys.sp_certificate,
+        sp_private_key=keys.sp_key,
+        name="MitID (test)",
+    )
+    app["settings"]["local_test_login"] = True
+    # A development server is often reached as "localhost".
+    app["settings"]["advanced"]["allow_single_label_domains"] = True
+    return app
+
+
+def local_test_login_apps(env, *, production: bool, configured_apps: list, folder: Path, base_url: str):
+    """``EID_LOCAL_TEST_LOGIN``: on by default in development without NemLog-in metadata; never in
+    production, and never beside NemLog-in. Returns the setting and the SAML app list to use."""
+    enabled = env.bool("EID_LOCAL_TEST_LOGIN", default=not production and not configured_apps)
+    if not enabled:
+        return False, configured_apps
+    if production:
+        raise ImproperlyConfigured(
+            "EID_LOCAL_TEST_LOGIN is a test login for development: it must be off when DJANGO_ENV=production."
+        )
+    if configured_apps:
+        raise ImproperlyConfigured(
+            "EID_LOCAL_TEST_LOGIN and NemLog-in (EID_IDP_METADATA_FILE/EID_IDP_METADATA_URL) exclude each other."
+        )
+    return True, [local_test_login_app(folder, base_url=base_url)]

@@ -42,7 +42,10 @@ class SignupForm(AllauthSignupForm):
 
     def clean_national_id(self) -> str:
         cpr = normalize_cpr(self.cleaned_data["national_id"])
-        if User.objects.filter(national_id=cpr).exists():
+        # Only a verified owner blocks the number. An unverified claim does not: the real person must
+        # not be locked out by someone who typed their number first, and the answer is then the same
+        # as for a number nobody uses.
+        if User.objects.with_verified_cpr(cpr).exists():
             raise ValidationError(
                 _("An account with this CPR number already exists. Log in, or reset your password."),
                 code="cpr_taken",

@@ -6,7 +6,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import events
 from .cpr import format_cpr, validate_cpr
+from .events import Action
 
 
 class Language(models.TextChoices):
@@ -14,7 +16,32 @@ class Language(models.TextChoices):
     ENGLISH = "en", "English"
 
 
-class UserManager(BaseUserManager):
+class IdentityVerification(models.TextChoices):
+    """How an account's CPR number was shown to belong to the person using the account."""
+
+    MITID = "mitid", _("MitID login")
+    IN_PERSON = "in_person", _("Identity papers seen in person")
+
+
+class IdentityDocument(models.TextChoices):
+    """Papers a citizen service desk accepts as proof of identity, for the record."""
+
+    PASSPORT = "passport", _("Passport")
+    DRIVING_LICENCE = "driving_licence", _("Driving licence")
+    RESIDENCE_CARD = "residence_card", _("Residence card")
+
+
+class UserQuerySet(models.QuerySet):
+    def with_verified_cpr(self, national_id: str) -> "UserQuerySet":
+        """The account whose CPR number is verified to be this one (at most one exists).
+
+        Every lookup of a person by CPR number goes through here: a number typed at sign-up by
+        an account that has not proved it is nobody's identity.
+        """
+        return self.filter(national_id=national_id, identity_verified_at__isnull=False)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra_fields):
@@ -41,9 +68,25 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(_("email address"), unique=True)
     name = models.CharField(_("full name"), max_length=200)
-    # Service-desk accounts may exist without a CPR; every citizen has one.
+    # Service-desk accounts may exist without a CPR; every citizen has one. Until it is verified
+    # the number is only a claim, which several accounts may make; a verified number is unique.
     national_id = models.CharField(
-        _("CPR number"), max_length=10, unique=True, null=True, blank=True, validators=[validate_cpr]
+        _("CPR number"), max_length=10, null=True, blank=True, validators=[validate_cpr]
+    )
+    identity_verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
+    identity_verification = models.CharField(
+        _("identity verified by"), max_length=16, choices=IdentityVerification.choices, blank=True
+    )
+    identity_verified_by = models.ForeignKey(
+        "self",
+        verbose_name=_("identity verified by caseworker"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    identity_document = models.CharField(
+        _("identity document seen"), max_length=32, choices=IdentityDocument.choices, blank=True
     )
     preferred_language = models.CharField(
         _("preferred language"), max_length=2, choices=Language.choices, default=Language.DANISH
@@ -66,7 +109,28 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(national_id__isnull=True) | models.Q(national_id__regex=r"^[0-9]{10}$"),
                 name="user_national_id_ten_digits",
             ),
+            models.UniqueConstraint(
+                fields=["national_id"],
+                condition=models.Q(identity_verified_at__isnull=False),
+                name="user_verified_national_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(identity_verified_at__isnull=True, identity_verification="")
+                | models.Q(
+                    identity_verified_at__isnull=False,
+                    national_id__isnull=False,
+                    identity_verification__in=["mitid", "in_person"],
+                ),
+                name="user_verified_has_cpr_and_method",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(identity_verification="in_person")
+                | (models.Q(identity_verified_by__isnull=False) & ~models.Q(identity_document="")),
+                name="user_in_person_has_caseworker_and_document",
+            ),
         ]
+        indexes = [models.Index(fields=["national_id"], name="user_national_id")]
+        permissions = [("verify_identity", _("Can verify a person's identity from papers seen in person"))]
 
     def __str__(self) -> str:
         return self.name or self.email
@@ -76,6 +140,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+    @property
+    def is_identity_verified(self) -> bool:
+        """The CPR number is proved to be this person's: only then may the account act or be acted for."""
+        return self.identity_verified_at is not None and bool(self.national_id)
 
     @property
     def national_id_display(self) -> str:
@@ -106,7 +175,7 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    action = models.CharField(_("action"), max_length=64, db_index=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True, choices=Action.choices)
     target_type = models.CharField(_("target type"), max_length=64, blank=True)
     target_id = models.CharField(_("target"), max_length=64, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
@@ -129,6 +198,15 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def label(self) -> str:
+        return events.label(self.action)
+
+    @property
+    def sentence(self) -> str:
+        """What the actor did, to follow their name: "read a letter"."""
+        return events.sentence(self.action)
 
     @property
     def on_behalf(self) -> bool:

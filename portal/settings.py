@@ -165,7 +165,7 @@ AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
-    "authorities.permissions.CitizenFilePermissionBackend",
+    "authorities.catalogue.permissions.CitizenFilePermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -198,6 +198,8 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
     # The public access-code page: per client address, and per code whatever the address.
     "access_code": "30/h/ip,10/h/key",
+    # A CPR number with a name, typed to give or ask for a power of attorney: per account.
+    "cpr_name_check": "20/h/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Fuldmagt] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -205,7 +207,7 @@ MFA_TOTP_ISSUER = "Fuldmagt"
 
 # --- Object permissions -----------------------------------------------------------------------
 ANONYMOUS_USER_NAME = None
-# Our own backend (authorities.permissions) subclasses guardian's, which the check does not see.
+# Our own backend (authorities.catalogue.permissions) subclasses guardian's, which the check does not see.
 SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 GUARDIAN_RAISE_403 = False
 
@@ -324,7 +326,7 @@ if PRODUCTION:
 # --- National eID: MitID through NemLog-in (OIOSAML 3) ---------------------------------------
 # allauth's SAML provider, on only when IdP metadata is configured (README: "Log in with MitID").
 # Without it there is no SAML app: the login page and every flow are exactly as before.
-from portal.eid_settings import saml_apps_from_env, sso_origin  # noqa: E402
+from portal.eid_settings import local_test_login_apps, saml_apps_from_env, sso_origin  # noqa: E402
 
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"
@@ -348,6 +350,22 @@ SOCIALACCOUNT_PROVIDERS = {
         ),
     }
 }
+# The local MitID test login (README: "Log in with MitID"): in development without NemLog-in, a page of
+# this portal plays NemLog-in with a signed test IdP. Never in production (refuses to start).
+EID_LOCAL_TEST_LOGIN_DIR = Path(
+    env.str("EID_LOCAL_TEST_LOGIN_DIR", default=str(BASE_DIR / ".eid-test-login"))
+)
+EID_LOCAL_TEST_LOGIN, SOCIALACCOUNT_PROVIDERS["saml"]["APPS"] = local_test_login_apps(
+    env,
+    production=PRODUCTION,
+    configured_apps=SOCIALACCOUNT_PROVIDERS["saml"]["APPS"],
+    folder=EID_LOCAL_TEST_LOGIN_DIR,
+    base_url=PORTAL_BASE_URL,
+)
+# Legal acts (give, accept, revoke, answer consents, act for someone) need a MitID session at level
+# Substantial; a password session can read but not act. On in production; off elsewhere so the password
+# demo and tests keep working. Caseworkers in the admin are not affected.
+EID_REQUIRED_FOR_LEGAL_ACTS = env.bool("EID_REQUIRED_FOR_LEGAL_ACTS", default=PRODUCTION)
 # The MitID button posts to the portal, which redirects the browser to NemLog-in: a form submission
 # that browsers check against form-action.
 for _saml_app in SOCIALACCOUNT_PROVIDERS["saml"]["APPS"]:

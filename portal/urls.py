@@ -6,7 +6,8 @@ from django.views.generic import RedirectView
 
 from attorney import views as attorney_views
 
-from . import eid, health, views
+from . import eid, health, local_mitid, views
+from .eid_settings import LOCAL_LOGIN_PATH
 
 # The admin logs in through allauth, so caseworkers get the same MFA and rate limits as everyone.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -24,9 +25,13 @@ urlpatterns = [
     path("sprog/", views.switch_language, name="switch_language"),
     path("konto/oversigt/", views.account_settings, name="account_settings"),
     path("beskeder/", views.notices, name="notices"),
+    path("konto/identitet/", views.identity, name="identity"),
     path("konto/mitid/bekraeft/", eid.step_up, name="eid_step_up"),
-    # allauth's SAML "acs/finish/" URL, answered by portal.eid's stricter view.
+    # The local MitID test login (development only; 404 unless EID_LOCAL_TEST_LOGIN is on).
+    path(LOCAL_LOGIN_PATH.lstrip("/"), local_mitid.login, name="eid_local_login"),
+    # allauth's SAML "acs/finish/" and "metadata/" URLs, answered by portal.eid's own views.
     re_path(r"^konto/saml/(?P<organization_slug>[^/]+)/acs/finish/$", eid.finish_acs),
+    re_path(r"^konto/saml/(?P<organization_slug>[^/]+)/metadata/$", eid.metadata),
     path("konto/", include("allauth.urls")),
     path("accounts/", RedirectView.as_view(url="/konto/", permanent=False)),
     path("fuldmagter/", include("attorney.urls")),

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from . import selectors, services
+from .identity import identity_page_context
 from .models import Language
 
 
@@ -31,6 +32,12 @@ def switch_language(request: HttpRequest) -> HttpResponse:
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/account.html", {"mfa_enabled": is_mfa_enabled(request.user)})
+
+
+@login_required
+def identity(request: HttpRequest) -> HttpResponse:
+    """Whether the account's CPR number is verified, and how to verify it."""
+    return render(request, "portal/identity.html", identity_page_context(request))
 
 
 @login_required

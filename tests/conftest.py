@@ -18,6 +18,10 @@ def _fast_and_isolated(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     celery_app.conf.task_always_eager = True
     cache.clear()
+    # Tests start as a portal without MitID (the local test login is on by default in development);
+    # the eID tests configure their own IdP, the local test login's tests switch it on.
+    settings.EID_LOCAL_TEST_LOGIN = False
+    settings.SOCIALACCOUNT_PROVIDERS = {"saml": {**settings.SOCIALACCOUNT_PROVIDERS["saml"], "APPS": []}}
     yield
     cache.clear()
 
@@ -71,7 +75,7 @@ def ole(db):
 def grant(grantor, attorney, rights, *, days=365, start_in_days=0):
     now = timezone.now()
     return services.grant_power_of_attorney(
-        grantor=grantor,
+        acting_user=grantor,
         attorney_national_id=attorney.national_id,
         attorney_name=attorney.name,
         rights=rights,
@@ -83,7 +87,7 @@ def grant(grantor, attorney, rights, *, days=365, start_in_days=0):
 @pytest.fixture
 def active_mandate(karen, peter, read_mail, tax_statement):
     mandate = grant(karen, peter, [read_mail, tax_statement])
-    return services.accept(power_of_attorney=mandate, attorney=peter)
+    return services.accept(power_of_attorney=mandate, acting_user=peter)
 
 
 @pytest.fixture

@@ -29,7 +29,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"person{n}@example.dk")
     name = factory.Faker("name", locale="da_DK")
     national_id = factory.LazyFunction(next_cpr)
+    # People in the tests have proved their CPR number with MitID unless a test says otherwise.
+    identity_verified_at = factory.LazyAttribute(lambda o: timezone.now() if o.national_id else None)
+    identity_verification = factory.LazyAttribute(lambda o: "mitid" if o.national_id else "")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    class Params:
+        unverified = factory.Trait(identity_verified_at=None, identity_verification="")
 
     @factory.post_generation
     def save_password(obj, create, extracted, **kwargs):

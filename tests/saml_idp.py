@@ -1,264 +1,31 @@
-"""A throwaway SAML identity provider for the tests: NemLog-in's part in an OIOSAML 3 login.
-
-It has its own key and certificate (made here with ``cryptography``), publishes metadata, reads the
-portal's signed AuthnRequest from the redirect and answers with a real Response: the assertion signed
-with xmlsec (python3-saml's ``add_sign``) and encrypted for the portal, exactly as the portal's SAML
-configuration demands. Tests then change one thing at a time (no signature, the wrong key, another
-audience, a missing CPR …) to see the portal refuse it.
-"""
+"""The tests' throwaway IdP: ``portal.dev_idp`` with a fixed entity id, made once per test run."""
 
 from __future__ import annotations
 
-import base64
-import dataclasses
-import datetime
-import uuid
 from functools import cache
-from urllib.parse import parse_qs, unquote, urlsplit
-from xml.sax.saxutils import escape, quoteattr
 
-import xmlsec
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-from lxml import etree
-from onelogin.saml2.constants import OneLogin_Saml2_Constants
-from onelogin.saml2.utils import OneLogin_Saml2_Utils
+from portal.dev_idp import NS_SAML, NS_SAMLP, AuthnRequest, IdentityProvider, new_key_and_certificate
 
-from portal import eid
-
-NS_SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
-NS_SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
-SPEC_VERSION = "https://data.gov.dk/model/core/specVersion"
+__all__ = ["NS_SAML", "NS_SAMLP", "AuthnRequest", "TestIdentityProvider", "key_and_certificate"]
 
 
 @cache
 def key_and_certificate(common_name: str) -> tuple[str, str]:
     """A fresh RSA key and self-signed certificate (PEM), made once per test run and name."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return key_pem, certificate.public_bytes(serialization.Encoding.PEM).decode()
+    return new_key_and_certificate(common_name)
 
 
-def _body(certificate_pem: str) -> str:
-    return "".join(line for line in certificate_pem.splitlines() if "-----" not in line)
-
-
-def _instant(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclasses.dataclass
-class AuthnRequest:
-    """What the portal asked for, read back from the redirect to the IdP."""
-
-    id: str
-    issuer: str
-    acs_url: str
-    force_authn: bool
-    requested_contexts: list[str]
-    relay_state: str
-
-
-class TestIdentityProvider:
+class TestIdentityProvider(IdentityProvider):
     __test__ = False  # not a pytest test class
 
-    entity_id = "https://saml.test-idp.example/"
-    sso_url = "https://saml.test-idp.example/sso"
-
     def __init__(self, *, sp_certificate: str, sp_entity_id: str, sp_host: str) -> None:
-        self.key, self.certificate = key_and_certificate("Test NemLog-in IdP")
-        self.sp_certificate = sp_certificate
-        self.sp_entity_id = sp_entity_id
-        self.sp_host = sp_host
-
-    def metadata(self) -> str:
-        return f"""<?xml version="1.0"?>
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{self.entity_id}">
-  <md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:KeyDescriptor use="signing">
-      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
-        <ds:X509Data><ds:X509Certificate>{_body(self.certificate)}</ds:X509Certificate></ds:X509Data>
-      </ds:KeyInfo>
-    </md:KeyDescriptor>
-    <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{self.sso_url}"/>
-  </md:IDPSSODescriptor>
-</md:EntityDescriptor>
-"""
-
-    # --- the request ---------------------------------------------------------------------------
-
-    def read_authn_request(self, location: str) -> AuthnRequest:
-        """Check the redirect binding's signature with the portal's certificate and read the request."""
-        parts = urlsplit(location)
-        assert f"{parts.scheme}://{parts.netloc}{parts.path}" == self.sso_url, location
-        raw = dict(pair.split("=", 1) for pair in parts.query.split("&"))
-        signed = "&".join(
-            f"{name}={raw[name]}" for name in ("SAMLRequest", "RelayState", "SigAlg") if name in raw
+        key, certificate = key_and_certificate("Test NemLog-in IdP")
+        super().__init__(
+            key=key,
+            certificate=certificate,
+            entity_id="https://saml.test-idp.example/",
+            sso_url="https://saml.test-idp.example/sso",
+            sp_certificate=sp_certificate,
+            sp_entity_id=sp_entity_id,
+            sp_host=sp_host,
         )
-        query = parse_qs(parts.query)
-        assert unquote(raw["SigAlg"]) == OneLogin_Saml2_Constants.RSA_SHA256, (
-            "the AuthnRequest must be signed"
-        )
-        assert OneLogin_Saml2_Utils.validate_binary_sign(
-            signed,
-            base64.b64decode(query["Signature"][0]),
-            self.sp_certificate,
-            OneLogin_Saml2_Constants.RSA_SHA256,
-        ), "the AuthnRequest's signature does not verify with the portal's certificate"
-        xml = etree.fromstring(OneLogin_Saml2_Utils.decode_base64_and_inflate(query["SAMLRequest"][0]))
-        namespaces = {"samlp": NS_SAMLP, "saml": NS_SAML}
-        return AuthnRequest(
-            id=xml.get("ID"),
-            issuer=xml.findtext("saml:Issuer", namespaces=namespaces),
-            acs_url=xml.get("AssertionConsumerServiceURL"),
-            force_authn=xml.get("ForceAuthn") == "true",
-            requested_contexts=[
-                ref.text
-                for ref in xml.findall(
-                    "samlp:RequestedAuthnContext/saml:AuthnContextClassRef", namespaces=namespaces
-                )
-            ],
-            relay_state=query.get("RelayState", [""])[0],
-        )
-
-    # --- the response --------------------------------------------------------------------------
-
-    def response(
-        self,
-        request: AuthnRequest | None,
-        *,
-        cpr: str | list[str] | None = "0102451234",
-        name: str | None = "Karen Jensen",
-        email: str | None = None,
-        loa: str | None = "Substantial",
-        name_id: str | None = None,
-        audience: str | None = None,
-        recipient: str | None = None,
-        in_response_to: str | None = "",
-        valid_for: datetime.timedelta = datetime.timedelta(minutes=5),
-        sign_assertion: bool = True,
-        signing_key: tuple[str, str] | None = None,
-        encrypt: bool = True,
-        encrypt_for: str | None = None,
-        sign_response: bool = False,
-        assertion_id: str | None = None,
-        status: str = "urn:oasis:names:tc:SAML:2.0:status:Success",
-    ) -> str:
-        """A base64 SAMLResponse for ``request`` (None: unsolicited), NemLog-in style by default."""
-        now = datetime.datetime.now(datetime.UTC)
-        acs_url = request.acs_url if request else f"http://{self.sp_host}/konto/saml/mitid/acs/"
-        if in_response_to == "":
-            in_response_to = request.id if request else None
-        irt = f" InResponseTo={quoteattr(in_response_to)}" if in_response_to else ""
-        audience = audience or self.sp_entity_id
-        recipient = recipient or acs_url
-        name_id = (
-            name_id
-            or f"https://data.gov.dk/model/core/eid/person/uuid/{uuid.uuid5(uuid.NAMESPACE_OID, str(cpr))}"
-        )
-        until = _instant(now + valid_for)
-
-        attributes = {SPEC_VERSION: ["OIO-SAML-3.0"]}
-        for attribute, value in ((eid.ATTR_CPR, cpr), (eid.ATTR_FULL_NAME, name), (eid.ATTR_EMAIL, email)):
-            if value is not None:
-                attributes[attribute] = value if isinstance(value, list) else [value]
-        if loa is not None:
-            attributes[eid.ATTR_LOA] = [loa]
-        attribute_xml = "".join(
-            f'<saml:Attribute Name={quoteattr(attribute)} NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">'
-            + "".join(
-                f'<saml:AttributeValue xsi:type="xs:string">{escape(v)}</saml:AttributeValue>' for v in values
-            )
-            + "</saml:Attribute>"
-            for attribute, values in attributes.items()
-        )
-        context = (
-            eid.LOA_CONTEXT_PREFIX + loa
-            if loa in eid.LEVELS
-            else "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
-        )
-        assertion = f"""<saml:Assertion xmlns:saml="{NS_SAML}" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID={quoteattr(assertion_id or "_" + uuid.uuid4().hex)}
- IssueInstant="{_instant(now)}" Version="2.0">
-<saml:Issuer>{escape(self.entity_id)}</saml:Issuer>
-<saml:Subject>
-<saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{escape(name_id)}</saml:NameID>
-<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
-<saml:SubjectConfirmationData NotOnOrAfter="{until}" Recipient={quoteattr(recipient)}{irt}/>
-</saml:SubjectConfirmation>
-</saml:Subject>
-<saml:Conditions NotBefore="{_instant(now - datetime.timedelta(seconds=30))}" NotOnOrAfter="{until}">
-<saml:AudienceRestriction><saml:Audience>{escape(audience)}</saml:Audience></saml:AudienceRestriction>
-</saml:Conditions>
-<saml:AuthnStatement AuthnInstant="{_instant(now)}" SessionIndex="_{uuid.uuid4().hex}">
-<saml:AuthnContext><saml:AuthnContextClassRef>{escape(context)}</saml:AuthnContextClassRef></saml:AuthnContext>
-</saml:AuthnStatement>
-<saml:AttributeStatement>{attribute_xml}</saml:AttributeStatement>
-</saml:Assertion>"""
-        key, certificate = signing_key or (self.key, self.certificate)
-        if sign_assertion:
-            assertion = OneLogin_Saml2_Utils.add_sign(
-                assertion,
-                key,
-                certificate,
-                sign_algorithm=OneLogin_Saml2_Constants.RSA_SHA256,
-                digest_algorithm=OneLogin_Saml2_Constants.SHA256,
-            )
-        assertion_element = etree.fromstring(assertion)
-        if encrypt:
-            assertion_element = self._encrypt(assertion_element, encrypt_for or self.sp_certificate)
-
-        response = etree.fromstring(
-            f"""<samlp:Response xmlns:samlp="{NS_SAMLP}" xmlns:saml="{NS_SAML}" ID="_{uuid.uuid4().hex}"
- Version="2.0" IssueInstant="{_instant(now)}" Destination={quoteattr(acs_url)}{irt}>
-<saml:Issuer>{escape(self.entity_id)}</saml:Issuer>
-<samlp:Status><samlp:StatusCode Value={quoteattr(status)}/></samlp:Status>
-</samlp:Response>"""
-        )
-        if status.endswith(":Success"):
-            response.append(assertion_element)
-        xml = etree.tostring(response)
-        if sign_response:
-            xml = OneLogin_Saml2_Utils.add_sign(
-                xml,
-                key,
-                certificate,
-                sign_algorithm=OneLogin_Saml2_Constants.RSA_SHA256,
-                digest_algorithm=OneLogin_Saml2_Constants.SHA256,
-            )
-        return base64.b64encode(xml).decode()
-
-    def _encrypt(self, assertion: etree._Element, certificate: str) -> etree._Element:
-        """<saml:EncryptedAssertion> for the portal's certificate: AES-256-GCM, key wrapped with RSA-OAEP."""
-        container = etree.Element(f"{{{NS_SAML}}}EncryptedAssertion", nsmap={"saml": NS_SAML})
-        container.append(assertion)
-        manager = xmlsec.KeysManager()
-        manager.add_key(xmlsec.Key.from_memory(certificate, xmlsec.KeyFormat.CERT_PEM, None))
-        template = xmlsec.template.encrypted_data_create(
-            container, xmlsec.Transform.AES256_GCM, type=xmlsec.EncryptionType.ELEMENT, ns="xenc"
-        )
-        xmlsec.template.encrypted_data_ensure_cipher_value(template)
-        key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="dsig")
-        encrypted_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.Transform.RSA_OAEP)
-        xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
-        context = xmlsec.EncryptionContext(manager)
-        context.key = xmlsec.Key.generate(xmlsec.KeyData.AES, 256, xmlsec.KeyDataType.SESSION)
-        context.encrypt_xml(template, assertion)
-        return container

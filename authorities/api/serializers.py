@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from authorities.models import DataCategory, Right
+from authorities.catalogue.models import Right
+from authorities.consent.models import DataCategory
 from portal.cpr import normalize_cpr
 
 MAX_BATCH = 100

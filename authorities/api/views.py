@@ -1,8 +1,7 @@
-"""The authority API: thin views over attorney.selectors and authorities.services."""
+"""The authority API: thin views over attorney.policy and the services of each floor."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,10 +11,14 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from attorney.models import PowerOfAttorney, Status
-from attorney.selectors import Decision, decide_for_authority
-from authorities import selectors, services
-from authorities.models import AuthorityEvent, Right
+from attorney.models import PowerOfAttorney
+from attorney.policy import Decision, authorize_by_cpr
+from authorities.catalogue.models import Right
+from authorities.consent import selectors as consent_selectors
+from authorities.consent import services as consent_services
+from authorities.events import services as events_services
+from authorities.events.models import AuthorityEvent
+from authorities.post import services as post_services
 from portal.audit import record_event
 from portal.models import User
 
@@ -70,7 +73,7 @@ def _answer(decision: Decision) -> dict:
 
 def _decide(question: dict) -> dict:
     return _answer(
-        decide_for_authority(
+        authorize_by_cpr(
             actor_national_id=question["actor"],
             principal_national_id=question["principal"],
             right=question["right"],
@@ -157,13 +160,9 @@ class PowerOfAttorneyListView(APIView):
         query.is_valid(raise_exception=True)
         authority_id = request.user.authority_id
         own_rights = Right.objects.filter(service__authority_id=authority_id).order_by("code")
-        now = timezone.now()
-        mandates = PowerOfAttorney.objects.filter(
-            status=Status.ACTIVE,
-            valid_from__lte=now,
-            valid_until__gt=now,
-            rights__service__authority_id=authority_id,
-        ).distinct()
+        mandates = (
+            PowerOfAttorney.objects.in_force().filter(rights__service__authority_id=authority_id).distinct()
+        )
         if query.validated_data.get("principal"):
             mandates = mandates.filter(grantor__national_id=query.validated_data["principal"])
         else:
@@ -208,13 +207,16 @@ class LetterView(APIView):
     def post(self, request):
         serializer = LetterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        recipient = User.objects.filter(
-            national_id=serializer.validated_data["recipient"], is_active=True
-        ).first()
+        # Only a verified account receives letters: an unverified one has only typed the number.
+        recipient = (
+            User.objects.with_verified_cpr(serializer.validated_data["recipient"])
+            .filter(is_active=True)
+            .first()
+        )
         if recipient is None:
             raise ValidationError({"recipient": [_("No person with this CPR number uses the portal.")]})
         try:
-            letter = services.send_letter(
+            letter = post_services.send_letter(
                 authority=request.user.authority,
                 citizen=recipient,
                 subject=serializer.validated_data["subject"],
@@ -245,7 +247,7 @@ class ConsentRequestView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            consent_request = services.request_consent(
+            consent_request = consent_services.request_consent(
                 authority=request.user.authority,
                 citizen_national_id=data["citizen"],
                 category=data["category"],
@@ -270,7 +272,7 @@ class ConsentCheckView(APIView):
     def get(self, request):
         query = ConsentCheckQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        consent = selectors.consent_in_force(
+        consent = consent_selectors.consent_in_force(
             authority_id=request.user.authority_id,
             citizen_national_id=query.validated_data["citizen"],
             category_code=query.validated_data["category"],
@@ -302,7 +304,7 @@ class WebhookView(APIView):
         serializer = WebhookSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            client, secret = services.register_webhook(
+            client, secret = events_services.register_webhook(
                 client=request.user, url=serializer.validated_data["url"]
             )
         except DjangoValidationError as error:
@@ -311,7 +313,7 @@ class WebhookView(APIView):
 
     @extend_schema(responses={204: None, **ERRORS}, summary="Stop sending events to your webhook")
     def delete(self, request):
-        services.remove_webhook(client=request.user)
+        events_services.remove_webhook(client=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -339,7 +341,7 @@ class EventFeedView(APIView):
         )
         return Response(
             {
-                "events": [services.event_body(event) for event in events],
+                "events": [events_services.event_body(event) for event in events],
                 "next": str(events[-1].pk if events else after),
             }
         )

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def code(active_mandate, peter):
-    return services.create_access_code(power_of_attorney=active_mandate, by=peter, label="Danske Bank")[1]
+    return services.create_access_code(
+        power_of_attorney=active_mandate, acting_user=peter, label="Danske Bank"
+    )[1]
 
 
 def check(client, code, surname="Jensen", organisation="Danske Bank, Aarhus"):
@@ -21,7 +23,9 @@ def check(client, code, surname="Jensen", organisation="Danske Bank, Aarhus"):
 
 
 def test_code_is_readable_and_random(active_mandate, peter):
-    codes = {services.create_access_code(power_of_attorney=active_mandate, by=peter)[1] for _ in range(20)}
+    codes = {
+        services.create_access_code(power_of_attorney=active_mandate, acting_user=peter)[1] for _ in range(20)
+    }
     assert len(codes) == 20
     for code in codes:
         raw = code.replace("-", "")
@@ -52,7 +56,7 @@ def test_code_works_typed_in_lower_case_without_hyphens(client, code):
 def test_summary_shows_ended_after_revocation(client, code, active_mandate, karen):
     from attorney.services import revoke
 
-    revoke(power_of_attorney=active_mandate, by=karen)
+    revoke(power_of_attorney=active_mandate, acting_user=karen)
     client.cookies["django_language"] = "en"
     html = check(client, code).content.decode()
     assert "Not in force" in html
@@ -99,10 +103,10 @@ def test_rate_limit_per_code_across_addresses(client, code):
 
 
 def test_expired_and_revoked_codes_do_not_work(client, active_mandate, peter, karen, time_machine):
-    access_code, code = services.create_access_code(power_of_attorney=active_mandate, by=karen)
-    services.revoke_access_code(access_code=access_code, by=peter)
+    access_code, code = services.create_access_code(power_of_attorney=active_mandate, acting_user=karen)
+    services.revoke_access_code(access_code=access_code, acting_user=peter)
     assert "mandate" not in check(client, code).context
-    _, fresh = services.create_access_code(power_of_attorney=active_mandate, by=karen)
+    _, fresh = services.create_access_code(power_of_attorney=active_mandate, acting_user=karen)
     time_machine.move_to(timezone.now() + datetime.timedelta(days=31))
     assert "mandate" not in check(client, fresh).context
 
@@ -119,7 +123,7 @@ def test_every_view_is_logged_and_visible_to_both_parties(client, login, code, a
 
 def test_other_people_cannot_make_or_revoke_codes(active_mandate, ole):
     with pytest.raises(ValidationError):
-        services.create_access_code(power_of_attorney=active_mandate, by=ole)
+        services.create_access_code(power_of_attorney=active_mandate, acting_user=ole)
 
 
 def test_no_code_for_a_mandate_not_in_force(karen, peter, read_mail):
@@ -127,7 +131,7 @@ def test_no_code_for_a_mandate_not_in_force(karen, peter, read_mail):
 
     pending = grant(karen, peter, [read_mail])
     with pytest.raises(ValidationError):
-        services.create_access_code(power_of_attorney=pending, by=karen)
+        services.create_access_code(power_of_attorney=pending, acting_user=karen)
 
 
 def test_code_is_shown_once_on_creation_page(client, login, active_mandate, peter):

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from attorney import selectors, services
+from attorney import policy, services
 from attorney.forms import end_of, start_of
 from portal.models import User
 
@@ -79,14 +79,14 @@ def one_day_mandate(karen, peter, read_mail, time_machine):
             tick=False,
         )
         mandate = services.grant_power_of_attorney(
-            grantor=karen,
+            acting_user=karen,
             attorney_national_id=peter.national_id,
             attorney_name=peter.name,
             rights=[read_mail],
             valid_from=start_of(day),
             valid_until=end_of(day),
         )
-        return services.accept(power_of_attorney=mandate, attorney=peter)
+        return services.accept(power_of_attorney=mandate, acting_user=peter)
 
     return _make
 
@@ -107,25 +107,25 @@ def test_acting_stops_at_the_utc_instant_of_the_danish_midnight(
 
     # Before the day starts (in Danish time) the mandate does not work yet.
     time_machine.move_to(start_utc - second, tick=False)
-    assert not selectors.can_act_for(fresh(peter), fresh(karen), read_mail)
+    assert not policy.can_act_for(fresh(peter), fresh(karen), read_mail)
     time_machine.move_to(start_utc, tick=False)
-    assert selectors.can_act_for(fresh(peter), fresh(karen), read_mail)
+    assert policy.can_act_for(fresh(peter), fresh(karen), read_mail)
 
     time_machine.move_to(end_utc - second, tick=False)
-    assert selectors.can_act_for(fresh(peter), fresh(karen), read_mail)
+    assert policy.can_act_for(fresh(peter), fresh(karen), read_mail)
     # valid_until itself is the first moment outside: the period is [valid_from, valid_until).
     time_machine.move_to(end_utc, tick=False)
-    assert not selectors.can_act_for(fresh(peter), fresh(karen), read_mail)
+    assert not policy.can_act_for(fresh(peter), fresh(karen), read_mail)
     time_machine.move_to(end_utc + second, tick=False)
-    assert not selectors.can_act_for(fresh(peter), fresh(karen), read_mail)
-    assert selectors.decide(actor=peter, principal=karen, right=read_mail).reason == "expired"
+    assert not policy.can_act_for(fresh(peter), fresh(karen), read_mail)
+    assert policy.authorize(actor=peter, principal=karen, right=read_mail).reason == "expired"
 
     # Asked afterwards about those moments, the history gives the same answers.
-    assert selectors.can_act_for(peter, karen, read_mail, at=end_utc - second)
-    assert not selectors.can_act_for(peter, karen, read_mail, at=end_utc + second)
+    assert policy.can_act_for(peter, karen, read_mail, at=end_utc - second)
+    assert not policy.can_act_for(peter, karen, read_mail, at=end_utc + second)
     # One hour after the end in naive UTC terms would still be "the same day" if the portal
     # compared in the wrong zone; it is not allowed.
-    assert not selectors.can_act_for(peter, karen, read_mail, at=end_utc + datetime.timedelta(hours=1))
+    assert not policy.can_act_for(peter, karen, read_mail, at=end_utc + datetime.timedelta(hours=1))
 
 
 def dd_after(label: str, html: str) -> str:

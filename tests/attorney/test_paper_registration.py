@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from attorney import services
 from attorney.models import Basis, PowerOfAttorney, Status
-from attorney.selectors import can_act_for
+from attorney.policy import can_act_for
 from portal.models import AuditEvent, Notice, OutboundEmail
 
 from ..authorities.test_admin import (
@@ -112,7 +112,7 @@ def test_caseworker_downloads_the_signed_form_but_another_authority_cannot(
     client, skat_caseworker, kommune_caseworker, karen, peter, read_mail
 ):
     mandate = services.register_paper_power_of_attorney(
-        caseworker=skat_caseworker,
+        acting_user=skat_caseworker,
         grantor_national_id=karen.national_id,
         grantor_name=karen.name,
         attorney_national_id=peter.national_id,
@@ -146,7 +146,7 @@ def test_an_attorney_without_an_account_gets_an_invitation_that_starts_on_accept
     assert Notice.objects.filter(recipient=karen).exists()
 
     anne = UserFactory(name="Anne Jensen", national_id="1203904567")
-    services.accept(power_of_attorney=mandate, attorney=anne)
+    services.accept(power_of_attorney=mandate, acting_user=anne)
     assert can_act_for(anne, karen, read_mail)
 
 
@@ -159,7 +159,7 @@ def test_the_add_button_leads_to_the_paper_registration(client, skat_caseworker)
 
 def test_service_desk_may_register_rights_of_any_authority(karen, peter, read_mail, kommune_mail):
     mandate = services.register_paper_power_of_attorney(
-        caseworker=make_service_desk(),
+        acting_user=make_service_desk(),
         grantor_national_id=karen.national_id,
         grantor_name=karen.name,
         attorney_national_id=peter.national_id,
@@ -182,7 +182,6 @@ def test_service_desk_may_register_rights_of_any_authority(karen, peter, read_ma
         ({"grantor_name": "Someone Else"}, "grantor_national_id", "No person using the portal"),
         ({"grantor_national_id": "12345"}, "grantor_national_id", "10 digits"),
         ({"attorney_national_id": "320190-4567"}, "attorney_national_id", "real date of birth"),
-        ({"attorney_name": "Ole Hansen"}, "attorney_name", "do not belong to the same person"),
         ({"attorney_national_id": "010245-1234"}, "attorney_national_id", "appoint yourself"),
         ({"document": "not-a-file"}, "document", ""),
         ({"identity_checked": ""}, "identity_checked", ""),
@@ -219,7 +218,7 @@ def test_the_service_refuses_another_authoritys_rights_even_without_the_form(
 ):
     with pytest.raises(services.ValidationError) as refused:
         services.register_paper_power_of_attorney(
-            caseworker=skat_caseworker,
+            acting_user=skat_caseworker,
             grantor_national_id=karen.national_id,
             grantor_name=karen.name,
             attorney_national_id=peter.national_id,
@@ -278,7 +277,7 @@ def test_an_end_date_in_the_past_is_refused(client, skat_caseworker, karen, pete
 def test_the_service_refuses_an_end_in_the_past(skat_caseworker, karen, peter, read_mail):
     with pytest.raises(services.ValidationError) as refused:
         services.register_paper_power_of_attorney(
-            caseworker=skat_caseworker,
+            acting_user=skat_caseworker,
             grantor_national_id=karen.national_id,
             grantor_name=karen.name,
             attorney_national_id=peter.national_id,
@@ -306,7 +305,7 @@ def test_a_caseworker_cannot_register_a_mandate_they_are_party_to(skat, karen, r
     caseworker = make_caseworker(skat, national_id="0505805555")
     with pytest.raises(services.TransitionNotAllowed):
         services.register_paper_power_of_attorney(
-            caseworker=caseworker,
+            acting_user=caseworker,
             grantor_national_id=karen.national_id,
             grantor_name=karen.name,
             attorney_national_id=caseworker.national_id,
@@ -322,7 +321,7 @@ def test_a_caseworker_cannot_register_a_mandate_they_are_party_to(skat, karen, r
 def test_a_citizen_cannot_register_on_paper(karen, peter, ole, read_mail):
     with pytest.raises(services.TransitionNotAllowed):
         services.register_paper_power_of_attorney(
-            caseworker=ole,
+            acting_user=ole,
             grantor_national_id=karen.national_id,
             grantor_name=karen.name,
             attorney_national_id=peter.national_id,
@@ -381,7 +380,7 @@ def test_revocation_requires_a_reason(client, skat_caseworker, active_mandate, r
 def test_the_service_requires_a_reason_too(skat_caseworker, active_mandate):
     with pytest.raises(services.ValidationError) as refused:
         services.revoke_by_caseworker(
-            power_of_attorney=active_mandate, caseworker=skat_caseworker, reason=" "
+            power_of_attorney=active_mandate, acting_user=skat_caseworker, reason=" "
         )
     assert "reason" in refused.value.message_dict
     active_mandate.refresh_from_db()
@@ -393,7 +392,7 @@ def test_caseworker_of_another_authority_cannot_revoke(client, kommune_caseworke
     assert_does_not_exist(response)
     with pytest.raises(services.TransitionNotAllowed):
         services.revoke_by_caseworker(
-            power_of_attorney=active_mandate, caseworker=kommune_caseworker, reason="Død"
+            power_of_attorney=active_mandate, acting_user=kommune_caseworker, reason="Død"
         )
     active_mandate.refresh_from_db()
     assert active_mandate.status == Status.ACTIVE
@@ -403,10 +402,10 @@ def test_one_shared_right_is_enough_to_revoke_the_whole_mandate(
     kommune_caseworker, karen, peter, read_mail, kommune_mail
 ):
     mandate = services.accept(
-        power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), attorney=peter
+        power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), acting_user=peter
     )
     services.revoke_by_caseworker(
-        power_of_attorney=mandate, caseworker=kommune_caseworker, reason="Værgemål afgjort af retten"
+        power_of_attorney=mandate, acting_user=kommune_caseworker, reason="Værgemål afgjort af retten"
     )
     assert not can_act_for(peter, karen, read_mail)
 
@@ -415,13 +414,13 @@ def test_a_pending_invitation_can_be_revoked_so_it_cannot_be_accepted_later(
     skat_caseworker, karen, peter, read_mail
 ):
     mandate = grant(karen, peter, [read_mail])
-    services.revoke_by_caseworker(power_of_attorney=mandate, caseworker=skat_caseworker, reason="Død")
+    services.revoke_by_caseworker(power_of_attorney=mandate, acting_user=skat_caseworker, reason="Død")
     with pytest.raises(services.TransitionNotAllowed):
-        services.accept(power_of_attorney=mandate, attorney=peter)
+        services.accept(power_of_attorney=mandate, acting_user=peter)
 
 
 def test_an_ended_mandate_cannot_be_revoked_again(client, skat_caseworker, active_mandate):
-    services.revoke_by_caseworker(power_of_attorney=active_mandate, caseworker=skat_caseworker, reason="Død")
+    services.revoke_by_caseworker(power_of_attorney=active_mandate, acting_user=skat_caseworker, reason="Død")
     admin_as(client, skat_caseworker)
     page = client.get(reverse("admin:attorney_powerofattorney_change", args=[active_mandate.pk]))
     assert "revoke_url" not in page.context

@@ -9,7 +9,8 @@ checks that
 (a) guardian's object permission rows exist for a mandate's attorney while the mandate is active
     (``all_rows``) and are visible (``objects``, ``get_objects_for_user``, ``user.has_perm``) exactly
     while it is active *and* now is inside [valid_from, valid_until);
-(b) ``selectors.can_act_for`` says yes exactly when some active, in-period mandate covers the right;
+(b) ``policy.can_act_for`` says yes exactly when some active, in-period mandate covers the right,
+    and the policy's fast path, its full decision from history and its answer by CPR number agree;
 (c) statuses only move along ``services.TRANSITIONS``; a refused call raises ValidationError and
     changes nothing at all (mandates, permission rows, citizen files, audit trail, notices, emails).
 """
@@ -27,7 +28,7 @@ from hypothesis import HealthCheck, Phase, event, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from attorney import selectors, services
+from attorney import policy, services
 from attorney.models import PowerOfAttorney, Status
 from authorities.models import CitizenFile, CitizenFileUserObjectPermission, Right
 from portal.celery import app as celery_app
@@ -322,7 +323,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
 
             def call():
                 return services.grant_power_of_attorney(
-                    grantor=self.users[action.grantor],
+                    acting_user=self.users[action.grantor],
                     attorney_national_id=attorney.national_id,
                     attorney_name=attorney.name,
                     rights=[self.rights[i] for i in sorted(rights)],
@@ -376,7 +377,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
             allowed = (
                 person == mandate.attorney and mandate.status == Status.PENDING and mandate.valid_until > now
             )
-            call = lambda: services.accept(power_of_attorney=db_mandate, attorney=user)  # noqa: E731
+            call = lambda: services.accept(power_of_attorney=db_mandate, acting_user=user)  # noqa: E731
             if not allowed:
                 self._expect_refusal(call, transition=True)
                 return "refused"
@@ -388,7 +389,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
 
         if isinstance(action, Decline):
             allowed = person == mandate.attorney and mandate.status == Status.PENDING
-            call = lambda: services.decline(power_of_attorney=db_mandate, attorney=user)  # noqa: E731
+            call = lambda: services.decline(power_of_attorney=db_mandate, acting_user=user)  # noqa: E731
             if not allowed:
                 self._expect_refusal(call, transition=True)
                 return "refused"
@@ -398,7 +399,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
 
         if isinstance(action, Revoke):
             allowed = person == mandate.grantor and mandate.status in OPEN
-            call = lambda: services.revoke(power_of_attorney=db_mandate, by=user)  # noqa: E731
+            call = lambda: services.revoke(power_of_attorney=db_mandate, acting_user=user)  # noqa: E731
             if not allowed:
                 self._expect_refusal(call, transition=True)
                 return "refused"
@@ -408,7 +409,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
 
         if isinstance(action, Resign):
             allowed = person == mandate.attorney and mandate.status == Status.ACTIVE
-            call = lambda: services.resign(power_of_attorney=db_mandate, attorney=user)  # noqa: E731
+            call = lambda: services.resign(power_of_attorney=db_mandate, acting_user=user)  # noqa: E731
             if not allowed:
                 self._expect_refusal(call, transition=True)
                 return "refused"
@@ -424,7 +425,9 @@ class PowerOfAttorneyStateMachineTests(TestCase):
                 and now < valid_until <= services.max_valid_until(now)
                 and valid_until > mandate.valid_until
             )
-            call = lambda: services.renew(power_of_attorney=db_mandate, by=user, valid_until=valid_until)  # noqa: E731
+            call = lambda: services.renew(  # noqa: E731
+                power_of_attorney=db_mandate, acting_user=user, valid_until=valid_until
+            )
             if not allowed:
                 self._expect_refusal(call)
                 return "refused"
@@ -459,7 +462,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
             def call():
                 return services.change(
                     power_of_attorney=db_mandate,
-                    by=user,
+                    acting_user=user,
                     rights=[self.rights[i] for i in sorted(rights)],
                     valid_from=valid_from,
                     valid_until=valid_until,
@@ -518,7 +521,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
                 f"mandate {m}",
             )
             self.assertEqual(frozenset(right_index[r.pk] for r in row.rights.all()), m.rights)
-            self.assertEqual(row.is_effective, m.effective(now))
+            self.assertEqual(row.is_in_force(now), m.effective(now))
 
         files = {(f.citizen_id, f.authority_id): f for f in CitizenFile.objects.all()}
 
@@ -575,7 +578,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
 
         for a, user in enumerate(users):
             self.assertEqual(
-                {m.pk for m in selectors.effective_mandates_for_attorney(user)},
+                {m.pk for m in policy.mandates_in_force(attorney=user)},
                 {m.pk for m in self.model if m.attorney == a and m.effective(now)},
                 "effective_mandates_for_attorney",
             )
@@ -604,11 +607,27 @@ class PowerOfAttorneyStateMachineTests(TestCase):
                         expected,
                         f"user {a}.has_perm({right.code}) on the file of user {g}",
                     )
-                # (b) the one authorization entry point
+                # (b) the one authorization entry point: its fast path (a permit now), the full
+                # decision from the mandates' history for the same moment, and the authorities'
+                # question by CPR number never disagree.
                 self.assertEqual(
-                    selectors.can_act_for(actor, users[g], right),
+                    policy.can_act_for(actor, users[g], right),
                     expected,
                     f"can_act_for(user {a}, user {g}, {right.code})",
+                )
+                self.assertEqual(
+                    policy.authorize(actor=actor, principal=users[g], right=right, at=now).permitted,
+                    expected,
+                    f"authorize(user {a}, user {g}, {right.code}, at=now) from history",
+                )
+                self.assertEqual(
+                    policy.authorize_by_cpr(
+                        actor_national_id=actor.national_id,
+                        principal_national_id=users[g].national_id,
+                        right=right,
+                    ).permitted,
+                    expected,
+                    f"authorize_by_cpr(user {a}, user {g}, {right.code})",
                 )
 
     # -- the property ----------------------------------------------------------------------------------

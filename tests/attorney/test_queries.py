@@ -55,20 +55,20 @@ def make_mandate(grantor, attorney, rights, status, clock):
         clock.move_to(now - datetime.timedelta(hours=2), tick=False)
         try:
             mandate = grant(grantor, attorney, rights, days=1 / 24)
-            services.accept(power_of_attorney=mandate, attorney=attorney)
+            services.accept(power_of_attorney=mandate, acting_user=attorney)
         finally:
             clock.move_to(now, tick=False)
         services.expire_due()
         return mandate
     mandate = grant(grantor, attorney, rights)
     if status in (Status.ACTIVE, Status.REVOKED, Status.RESIGNED):
-        mandate = services.accept(power_of_attorney=mandate, attorney=attorney)
+        mandate = services.accept(power_of_attorney=mandate, acting_user=attorney)
     if status == Status.REVOKED:
-        services.revoke(power_of_attorney=mandate, by=grantor)
+        services.revoke(power_of_attorney=mandate, acting_user=grantor)
     elif status == Status.RESIGNED:
-        services.resign(power_of_attorney=mandate, attorney=attorney)
+        services.resign(power_of_attorney=mandate, acting_user=attorney)
     elif status == Status.DECLINED:
-        services.decline(power_of_attorney=mandate, attorney=attorney)
+        services.decline(power_of_attorney=mandate, acting_user=attorney)
     return mandate
 
 
@@ -86,7 +86,7 @@ def give_and_receive(me, rights, clock, *, given, received):
 
 def ask(requester, grantor, rights):
     return services.request_power_of_attorney(
-        requester=requester,
+        acting_user=requester,
         grantor_national_id=grantor.national_id,
         grantor_name=grantor.name,
         rights=rights,

@@ -33,10 +33,10 @@ def mandate_in_state(karen, peter, read_mail, time_machine):
         if state == "pending":
             return mandate
         if state == "declined":
-            return services.decline(power_of_attorney=mandate, attorney=peter)
-        mandate = services.accept(power_of_attorney=mandate, attorney=peter)
+            return services.decline(power_of_attorney=mandate, acting_user=peter)
+        mandate = services.accept(power_of_attorney=mandate, acting_user=peter)
         if state == "revoked":
-            services.revoke(power_of_attorney=mandate, by=karen)
+            services.revoke(power_of_attorney=mandate, acting_user=karen)
         if state == "expired":
             time_machine.move_to(mandate.valid_until + datetime.timedelta(seconds=1), tick=False)
         return mandate
@@ -52,7 +52,7 @@ def as_person(client, login, who, karen, peter, ole, caseworker):
 
 @pytest.mark.parametrize(
     ("who", "expected"),
-    [("anonymous", 302), ("grantor", 200), ("attorney", 200), ("other citizen", 404), ("caseworker", 404)],
+    [("anonymous", 302), ("grantor", 200), ("attorney", 200), ("other citizen", 404), ("caseworker", 403)],
 )
 def test_mandate_page_is_only_for_its_parties(
     client, login, active_mandate, karen, peter, ole, caseworker, who, expected
@@ -63,7 +63,7 @@ def test_mandate_page_is_only_for_its_parties(
 
 @pytest.mark.parametrize(
     ("who", "expected"),
-    [("anonymous", 302), ("grantor", 200), ("attorney", 404), ("other citizen", 404), ("caseworker", 404)],
+    [("anonymous", 302), ("grantor", 200), ("attorney", 404), ("other citizen", 404), ("caseworker", 403)],
 )
 def test_revoke_page_is_only_for_the_grantor(
     client, login, active_mandate, karen, peter, ole, caseworker, who, expected
@@ -78,14 +78,15 @@ def test_revoke_by_anyone_but_the_grantor_changes_nothing(
 ):
     as_person(client, login, who, karen, peter, ole, caseworker)
     response = client.post(reverse("attorney:revoke", args=[active_mandate.pk]), {"reason": ""})
-    assert response.status_code == 404
+    # A caseworker's account has no verified CPR number: every page here answers it with 403.
+    assert response.status_code == (403 if who == "caseworker" else 404)
     active_mandate.refresh_from_db()
     assert active_mandate.status == Status.ACTIVE
 
 
 @pytest.mark.parametrize(
     ("who", "expected"),
-    [("anonymous", 302), ("grantor", 404), ("attorney", 200), ("other citizen", 404), ("caseworker", 404)],
+    [("anonymous", 302), ("grantor", 404), ("attorney", 200), ("other citizen", 404), ("caseworker", 403)],
 )
 def test_resign_page_is_only_for_the_attorney(
     client, login, active_mandate, karen, peter, ole, caseworker, who, expected
@@ -98,7 +99,8 @@ def test_resign_page_is_only_for_the_attorney(
 def test_only_the_addressee_can_accept(client, login, karen, peter, ole, caseworker, read_mail, who):
     mandate = grant(karen, peter, [read_mail])
     as_person(client, login, who, karen, peter, ole, caseworker)
-    assert client.post(reverse("attorney:accept", args=[mandate.pk])).status_code == 404
+    expected = 403 if who == "caseworker" else 404
+    assert client.post(reverse("attorney:accept", args=[mandate.pk])).status_code == expected
     mandate.refresh_from_db()
     assert mandate.status == Status.PENDING
 
@@ -110,7 +112,8 @@ def test_act_for_switch_is_refused_to_people_without_a_mandate(
     as_person(client, login, who, karen, peter, ole, caseworker)
     client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
     assert ACTING_FOR_SESSION_KEY not in client.session
-    assert client.get(reverse("attorney:use_right", args=["skat.read_mail"])).status_code == 404
+    expected = 403 if who == "caseworker" else 404
+    assert client.get(reverse("attorney:use_right", args=["skat.read_mail"])).status_code == expected
 
 
 def test_act_for_switch_needs_login(client, active_mandate, karen):
@@ -231,7 +234,6 @@ def test_confirmation_asks_for_the_password_again_after_a_while(
     ("changes", "field"),
     [
         ({"attorney_national_id": "010245-1234", "attorney_name": "Karen Jensen"}, "attorney_national_id"),
-        ({"attorney_name": "Ole Hansen"}, "attorney_name"),
         ({"attorney_national_id": "999999-9999"}, "attorney_national_id"),
         ({"rights": []}, "rights"),
         ({"rights": ["999999"]}, "rights"),
@@ -342,7 +344,7 @@ def test_request_answer_refuses_rights_that_were_not_asked_for(
     client, login, karen, peter, read_mail, tax_statement
 ):
     services.request_power_of_attorney(
-        requester=peter,
+        acting_user=peter,
         grantor_national_id=karen.national_id,
         grantor_name=karen.name,
         rights=[read_mail],
@@ -360,7 +362,7 @@ def test_request_answer_refuses_rights_that_were_not_asked_for(
 
 def test_someone_else_cannot_answer_a_request(client, login, karen, peter, ole, read_mail):
     attorney_request = services.request_power_of_attorney(
-        requester=peter,
+        acting_user=peter,
         grantor_national_id=karen.national_id,
         grantor_name=karen.name,
         rights=[read_mail],
@@ -375,7 +377,7 @@ def test_someone_else_cannot_answer_a_request(client, login, karen, peter, ole, 
 
 def ask(requester, grantor, right):
     return services.request_power_of_attorney(
-        requester=requester,
+        acting_user=requester,
         grantor_national_id=grantor.national_id,
         grantor_name=grantor.name,
         rights=[right],
@@ -386,7 +388,7 @@ def ask(requester, grantor, right):
 def test_no_new_request_for_30_days_after_a_rejection(karen, peter, read_mail, time_machine):
     from django.core.exceptions import ValidationError
 
-    services.reject_request(attorney_request=ask(peter, karen, read_mail), grantor=karen)
+    services.reject_request(attorney_request=ask(peter, karen, read_mail), acting_user=karen)
     with pytest.raises(ValidationError):
         ask(peter, karen, read_mail)
     time_machine.move_to(timezone.now() + datetime.timedelta(days=31))
@@ -396,7 +398,7 @@ def test_no_new_request_for_30_days_after_a_rejection(karen, peter, read_mail, t
 def test_a_blocked_requester_cannot_ask_again(karen, peter, read_mail, time_machine):
     from django.core.exceptions import ValidationError
 
-    services.reject_request(attorney_request=ask(peter, karen, read_mail), grantor=karen, block=True)
+    services.reject_request(attorney_request=ask(peter, karen, read_mail), acting_user=karen, block=True)
     time_machine.move_to(timezone.now() + datetime.timedelta(days=400))
     with pytest.raises(ValidationError):
         ask(peter, karen, read_mail)

@@ -13,7 +13,8 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from attorney import services as attorney_services
-from authorities import services
+from authorities.applications import services as applications_services
+from authorities.catalogue import services as catalogue_services
 from authorities.models import (
     ApplicationForm,
     ApplicationStatus,
@@ -21,6 +22,7 @@ from authorities.models import (
     AuthorityMembership,
     Letter,
 )
+from authorities.post import services as post_services
 from portal.models import AuditEvent, User
 
 from ..conftest import grant
@@ -40,7 +42,7 @@ def make_caseworker(authority, *, name: str = "Sofie Skov", **extra) -> User:
     extra.setdefault("national_id", None)
     user = UserFactory(name=name, is_staff=True, preferred_language="en", **extra)
     AuthorityMembership.objects.create(user=user, authority=authority)
-    user.groups.add(Group.objects.get(name=services.CASEWORKER_GROUP))
+    user.groups.add(Group.objects.get(name=catalogue_services.CASEWORKER_GROUP))
     TOTP.activate(user, TOTP_SECRET)
     return user
 
@@ -122,17 +124,17 @@ def world(karen, peter, ole, skat, kommune, read_mail, tax_statement, kommune_ma
         value_label_da="Startdato",
         value_label_en="Start date",
     )
-    skat_letter = services.send_letter(
+    skat_letter = post_services.send_letter(
         authority=skat,
         citizen=karen,
         subject="Årsopgørelse 2025",
         body="Din årsopgørelse er klar.",
         attachment=ContentFile(PDF, name="aarsopgoerelse.pdf"),
     )
-    kommune_letter = services.send_letter(
+    kommune_letter = post_services.send_letter(
         authority=kommune, citizen=karen, subject="Hjemmepleje på tirsdag", body="Vi kommer kl. 10."
     )
-    skat_application = services.submit_application(
+    skat_application = applications_services.submit_application(
         actor=karen,
         principal=karen,
         service=tax_statement.service,
@@ -140,7 +142,7 @@ def world(karen, peter, ole, skat, kommune, read_mail, tax_statement, kommune_ma
         amount=Decimal("1200"),
         attachment=ContentFile(PDF, name="kvittering.pdf"),
     )
-    kommune_application = services.submit_application(
+    kommune_application = applications_services.submit_application(
         actor=karen,
         principal=karen,
         service=home_care.service,
@@ -148,10 +150,10 @@ def world(karen, peter, ole, skat, kommune, read_mail, tax_statement, kommune_ma
         date_value=datetime.date(2030, 1, 1),
     )
     skat_mandate = attorney_services.accept(
-        power_of_attorney=grant(karen, peter, [read_mail, tax_statement]), attorney=peter
+        power_of_attorney=grant(karen, peter, [read_mail, tax_statement]), acting_user=peter
     )
     kommune_mandate = attorney_services.accept(
-        power_of_attorney=grant(karen, ole, [kommune_mail]), attorney=ole
+        power_of_attorney=grant(karen, ole, [kommune_mail]), acting_user=ole
     )
     mixed_mandate = grant(ole, peter, [read_mail, kommune_mail])
     return {
@@ -193,10 +195,10 @@ def test_caseworker_without_mfa_is_sent_to_set_it_up(client, skat):
 
 
 def test_the_migrated_group_has_exactly_the_caseworker_permissions():
-    group = Group.objects.get(name=services.CASEWORKER_GROUP)
+    group = Group.objects.get(name=catalogue_services.CASEWORKER_GROUP)
     migrated = set(group.permissions.values_list("content_type__app_label", "codename"))
-    assert migrated == set(services.CASEWORKER_PERMISSIONS)
-    services.ensure_caseworker_group()
+    assert migrated == set(catalogue_services.CASEWORKER_PERMISSIONS)
+    catalogue_services.ensure_caseworker_group()
     assert set(group.permissions.values_list("content_type__app_label", "codename")) == migrated
 
 
@@ -433,13 +435,13 @@ def test_service_desk_appoints_a_caseworker(client, service_desk, skat):
     person.refresh_from_db()
     assert person.is_staff
     assert person.membership.authority == skat
-    assert person.groups.filter(name=services.CASEWORKER_GROUP).exists()
+    assert person.groups.filter(name=catalogue_services.CASEWORKER_GROUP).exists()
     assert AuditEvent.objects.filter(action="caseworker.appointed", authority=skat).exists()
 
 
 def test_only_the_service_desk_appoints_caseworkers(skat_caseworker, skat):
     with pytest.raises(PermissionDenied):
-        services.appoint_caseworker(user=UserFactory(), authority=skat, by=skat_caseworker)
+        catalogue_services.appoint_caseworker(user=UserFactory(), authority=skat, by=skat_caseworker)
 
 
 # --- applications ----------------------------------------------------------------------------
@@ -492,7 +494,7 @@ def test_a_forged_status_is_refused(client, skat_caseworker, world):
 
 def test_a_final_decision_cannot_be_decided_again(client, skat_caseworker, world):
     application, _ = world["application"]
-    services.decide_application_as_caseworker(
+    applications_services.decide_application_as_caseworker(
         application=application, caseworker=skat_caseworker, status="rejected", decision_text="Nej."
     )
     admin_as(client, skat_caseworker)
@@ -515,7 +517,7 @@ def test_caseworker_cannot_decide_another_authoritys_application(client, kommune
     )
     assert_does_not_exist(response)
     with pytest.raises(PermissionDenied):
-        services.decide_application_as_caseworker(
+        applications_services.decide_application_as_caseworker(
             application=application, caseworker=kommune_caseworker, status="approved", decision_text="Ja."
         )
     application.refresh_from_db()
@@ -572,7 +574,7 @@ def test_audit_view_shows_only_events_at_the_caseworkers_authority(client, skat_
 @pytest.mark.parametrize("cpr", ["0102451234", "010245-1234"])
 def test_audit_view_finds_a_citizens_events_by_cpr(client, skat_caseworker, world, karen, skat, cpr):
     application, _ = world["application"]
-    services.decide_application_as_caseworker(
+    applications_services.decide_application_as_caseworker(
         application=application, caseworker=skat_caseworker, status="in_review"
     )
     response = admin_as(client, skat_caseworker).get(
@@ -605,6 +607,6 @@ def test_audit_events_cannot_be_changed_in_the_admin(client, service_desk, world
 
 def test_caseworker_permissions_come_from_the_group_not_from_the_user(skat_caseworker):
     assert not skat_caseworker.user_permissions.exists()
-    assert Permission.objects.filter(group__name=services.CASEWORKER_GROUP).count() == len(
-        services.CASEWORKER_PERMISSIONS
+    assert Permission.objects.filter(group__name=catalogue_services.CASEWORKER_GROUP).count() == len(
+        catalogue_services.CASEWORKER_PERMISSIONS
     )

@@ -4,7 +4,9 @@ import pytest
 from django.urls import reverse
 
 from attorney import services as attorney_services
-from authorities import services
+from authorities.clients import services as clients_services
+from authorities.consent import services as consent_services
+from authorities.events import services as events_services
 from authorities.models import ApiClient, AuthorityEvent, DataCategory, WebhookDelivery
 
 from ..conftest import grant
@@ -19,9 +21,9 @@ def events_world(karen, peter, skat, kommune, read_mail, kommune_mail):
         authority=skat, code="skat.income", name_da="x", name_en="x", max_days=30
     )
     for authority in (skat, kommune):
-        client, _ = services.create_api_client(authority=authority, name=authority.slug)
-        services.register_webhook(client=client, url="https://hooks.example/x")
-        services.request_consent(
+        client, _ = clients_services.create_api_client(authority=authority, name=authority.slug)
+        events_services.register_webhook(client=client, url="https://hooks.example/x")
+        consent_services.request_consent(
             authority=authority,
             citizen_national_id=karen.national_id,
             category=income,
@@ -29,7 +31,9 @@ def events_world(karen, peter, skat, kommune, read_mail, kommune_mail):
             purpose_en="b",
             days=5,
         )
-    attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), attorney=peter)
+    attorney_services.accept(
+        power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), acting_user=peter
+    )
     return {"skat": skat, "kommune": kommune}
 
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attorney import services as attorney_services
+from authorities.clients.services import create_api_client, revoke_api_client
 from authorities.models import ApiClient, Letter
-from authorities.services import create_api_client, revoke_api_client
 from portal.models import AuditEvent
 
 from ..conftest import grant
@@ -163,7 +163,7 @@ def test_unknown_people_are_denied_like_no_mandate(api, skat_token, karen, read_
 
 
 def test_right_not_granted(api, skat_token, karen, peter, read_mail, tax_statement):
-    attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail]), attorney=peter)
+    attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail]), acting_user=peter)
     assert ask(api, skat_token, PETER, KAREN, tax_statement.code).json()["reason"] == "right_not_granted"
 
 
@@ -181,18 +181,18 @@ def test_right_not_granted(api, skat_token, karen, peter, read_mail, tax_stateme
 def test_deny_for_every_mandate_state(api, skat_token, karen, peter, read_mail, time_machine, state, reason):
     if state == "not_yet_valid":
         attorney_services.accept(
-            power_of_attorney=grant(karen, peter, [read_mail], start_in_days=2), attorney=peter
+            power_of_attorney=grant(karen, peter, [read_mail], start_in_days=2), acting_user=peter
         )
     else:
         mandate = grant(karen, peter, [read_mail], days=1)
         if state == "declined":
-            attorney_services.decline(power_of_attorney=mandate, attorney=peter)
+            attorney_services.decline(power_of_attorney=mandate, acting_user=peter)
         elif state != "pending":
-            attorney_services.accept(power_of_attorney=mandate, attorney=peter)
+            attorney_services.accept(power_of_attorney=mandate, acting_user=peter)
         if state == "revoked":
-            attorney_services.revoke(power_of_attorney=mandate, by=karen)
+            attorney_services.revoke(power_of_attorney=mandate, acting_user=karen)
         elif state == "resigned":
-            attorney_services.resign(power_of_attorney=mandate, attorney=peter)
+            attorney_services.resign(power_of_attorney=mandate, acting_user=peter)
         elif state == "expired":
             time_machine.move_to(mandate.valid_until + datetime.timedelta(seconds=1), tick=False)
     answer = ask(api, skat_token, PETER, KAREN, "skat.read_mail").json()
@@ -201,7 +201,7 @@ def test_deny_for_every_mandate_state(api, skat_token, karen, peter, read_mail, 
 
 def test_time_boundary_of_valid_until(api, skat_token, karen, peter, read_mail, time_machine):
     mandate = attorney_services.accept(
-        power_of_attorney=grant(karen, peter, [read_mail], days=1), attorney=peter
+        power_of_attorney=grant(karen, peter, [read_mail], days=1), acting_user=peter
     )
     time_machine.move_to(mandate.valid_until - datetime.timedelta(seconds=1), tick=False)
     assert ask(api, skat_token, PETER, KAREN, "skat.read_mail").json()["decision"] == "permit"
@@ -211,7 +211,7 @@ def test_time_boundary_of_valid_until(api, skat_token, karen, peter, read_mail, 
 
 def test_asking_about_a_past_moment_is_answered_from_history(api, skat_token, active_mandate, karen):
     during = timezone.now()
-    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+    attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     assert ask(api, skat_token, PETER, KAREN, "skat.read_mail").json()["decision"] == "deny"
     past = ask(api, skat_token, PETER, KAREN, "skat.read_mail", at=during.isoformat()).json()
     assert past["decision"] == "permit"
@@ -221,7 +221,7 @@ def test_answers_reveal_nothing_about_other_authorities(
     api, kommune_token, karen, peter, read_mail, kommune_mail
 ):
     # Peter holds only a skat right; the municipality must hear "no power of attorney", not "right not granted".
-    attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail]), attorney=peter)
+    attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail]), acting_user=peter)
     answer = ask(api, kommune_token, PETER, KAREN, "kobenhavns-kommune.read_mail").json()
     assert answer == {
         "decision": "deny",
@@ -306,7 +306,7 @@ def test_empty_batch_is_400(api, skat_token):
 
 def test_mandate_list_shows_only_the_callers_rights(api, skat_token, karen, peter, read_mail, kommune_mail):
     mandate = attorney_services.accept(
-        power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), attorney=peter
+        power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), acting_user=peter
     )
     response = api("get", "powers_of_attorney", skat_token, principal=KAREN)
     assert response.status_code == 200
@@ -325,7 +325,7 @@ def test_mandate_list_leaves_out_other_authorities_and_ended_mandates(
     api, kommune_token, skat_token, active_mandate, karen
 ):
     assert api("get", "powers_of_attorney", kommune_token, principal=KAREN).json()["results"] == []
-    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+    attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     assert api("get", "powers_of_attorney", skat_token, principal=KAREN).json()["results"] == []
 
 
@@ -334,7 +334,7 @@ def test_mandate_list_is_cursor_paginated(api, skat_token, karen, read_mail, tax
 
     for _ in range(3):
         attorney = UserFactory()
-        attorney_services.accept(power_of_attorney=grant(karen, attorney, [read_mail]), attorney=attorney)
+        attorney_services.accept(power_of_attorney=grant(karen, attorney, [read_mail]), acting_user=attorney)
     from authorities.api.views import MandatePagination
 
     MandatePagination.page_size = 2

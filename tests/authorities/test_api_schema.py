@@ -5,7 +5,7 @@ import schemathesis
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 
-from authorities.services import create_api_client
+from authorities.clients.services import create_api_client
 from portal.wsgi import application
 
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))

@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from attorney import services as attorney_services
-from authorities import services
+from authorities.clients.services import create_api_client
+from authorities.consent import services as consent_services
 from authorities.models import Consent, ConsentRequest, ConsentRequestStatus, ConsentStatus, DataCategory
-from authorities.services import create_api_client
 from portal.models import AuditEvent
 
 from ..conftest import grant
@@ -35,7 +35,7 @@ def kommune_consent_right(kommune):
 
 @pytest.fixture
 def consent_request(kommune, income, karen):
-    return services.request_consent(
+    return consent_services.request_consent(
         authority=kommune,
         citizen_national_id=KAREN,
         category=income,
@@ -78,21 +78,21 @@ def check(api, token):
 
 def test_grant_makes_the_check_say_granted(api, kommune_token, consent_request, karen):
     assert check(api, kommune_token)["consent"] == "none"
-    consent = services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
     answer = check(api, kommune_token)
     assert answer["consent"] == "granted"
     assert datetime.datetime.fromisoformat(answer["valid_until"]) == consent.valid_until
 
 
 def test_refuse_keeps_the_check_at_none(api, kommune_token, consent_request, karen):
-    services.refuse_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent_services.refuse_consent(consent_request=consent_request, actor=karen, principal=karen)
     assert check(api, kommune_token) == {"consent": "none", "valid_until": None}
     assert ConsentRequest.objects.get().status == ConsentRequestStatus.REFUSED
 
 
 def test_withdraw_takes_effect_at_once(api, kommune_token, consent_request, karen):
-    consent = services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
-    services.withdraw_consent(consent=consent, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent_services.withdraw_consent(consent=consent, actor=karen, principal=karen)
     assert check(api, kommune_token)["consent"] == "none"
     assert Consent.objects.get().status == ConsentStatus.WITHDRAWN
 
@@ -100,37 +100,37 @@ def test_withdraw_takes_effect_at_once(api, kommune_token, consent_request, kare
 def test_one_second_after_expiry_the_check_says_none_without_any_job(
     api, kommune_token, consent_request, karen, time_machine
 ):
-    consent = services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
     time_machine.move_to(consent.valid_until - datetime.timedelta(seconds=1), tick=False)
     assert check(api, kommune_token)["consent"] == "granted"
     time_machine.move_to(consent.valid_until + datetime.timedelta(seconds=1), tick=False)
     assert check(api, kommune_token)["consent"] == "none"
     assert Consent.objects.get().status == ConsentStatus.GRANTED  # nothing has tidied up yet
-    assert services.expire_due_consents() == 1
+    assert consent_services.expire_due_consents() == 1
     assert Consent.objects.get().status == ConsentStatus.EXPIRED
-    assert services.expire_due_consents() == 0
+    assert consent_services.expire_due_consents() == 0
 
 
 def test_an_answered_request_cannot_be_answered_again(consent_request, karen):
-    services.refuse_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent_services.refuse_consent(consent_request=consent_request, actor=karen, principal=karen)
     with pytest.raises(ValidationError):
-        services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+        consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
     assert not Consent.objects.exists()
 
 
 def test_another_authority_cannot_see_the_consent(api, ud_token, consent_request, karen):
-    services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
     assert check(api, ud_token)["consent"] == "none"
 
 
 def test_expiry_reminder_is_sent_once(consent_request, karen, time_machine, run_on_commit):
     from django.core import mail
 
-    consent = services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
     time_machine.move_to(consent.valid_until - datetime.timedelta(days=3))
     with run_on_commit():
-        assert services.send_consent_reminders() == 1
-        assert services.send_consent_reminders() == 0
+        assert consent_services.send_consent_reminders() == 1
+        assert consent_services.send_consent_reminders() == 0
     assert [m.to for m in mail.outbox] == [[karen.email]]
 
 
@@ -138,7 +138,7 @@ def test_a_new_request_notifies_the_citizen(kommune, income, karen, run_on_commi
     from django.core import mail
 
     with run_on_commit():
-        services.request_consent(
+        consent_services.request_consent(
             authority=kommune,
             citizen_national_id=KAREN,
             category=income,
@@ -223,13 +223,15 @@ def test_attorney_without_the_consent_right_cannot_answer(
     assert response.status_code == 403
     assert not Consent.objects.exists()
     with pytest.raises(PermissionDenied):
-        services.grant_consent(consent_request=consent_request, actor=peter, principal=karen)
+        consent_services.grant_consent(consent_request=consent_request, actor=peter, principal=karen)
 
 
 def test_attorney_with_the_consent_right_answers_and_karen_sees_it_was_peter(
     client, login, consent_request, karen, peter, kommune_consent_right
 ):
-    attorney_services.accept(power_of_attorney=grant(karen, peter, [kommune_consent_right]), attorney=peter)
+    attorney_services.accept(
+        power_of_attorney=grant(karen, peter, [kommune_consent_right]), acting_user=peter
+    )
     login(client, peter)
     client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
     client.post(reverse("authorities:consent_answer", args=[consent_request.pk]), {"answer": "grant"})
@@ -242,7 +244,7 @@ def test_attorney_with_the_consent_right_answers_and_karen_sees_it_was_peter(
 
 
 def test_withdrawing_someone_elses_consent_by_forged_post_is_404(client, login, consent_request, karen, ole):
-    consent = services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
     login(client, ole)
     assert client.post(reverse("authorities:consent_withdraw", args=[consent.pk])).status_code == 404
     assert Consent.objects.get().status == ConsentStatus.GRANTED
@@ -260,7 +262,7 @@ def test_answering_someone_elses_request_by_forged_post_is_404(client, login, co
 
 
 def test_withdraw_needs_a_confirmation_step(client, login, consent_request, karen):
-    consent = services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
     login(client, karen)
     assert client.get(reverse("authorities:consent_withdraw", args=[consent.pk])).status_code == 200
     assert Consent.objects.get().status == ConsentStatus.GRANTED
@@ -269,8 +271,8 @@ def test_withdraw_needs_a_confirmation_step(client, login, consent_request, kare
 
 
 def test_everything_is_audited(consent_request, karen):
-    consent = services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
-    services.withdraw_consent(consent=consent, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent_services.withdraw_consent(consent=consent, actor=karen, principal=karen)
     actions = list(
         AuditEvent.objects.filter(action__startswith="consent.")
         .order_by("id")

@@ -1,14 +1,16 @@
 import pytest
 from django.urls import reverse
 
-from authorities import services
+from authorities.post import services as post_services
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def peter_read_a_letter(client, login, active_mandate, karen, peter, skat):
-    letter = services.send_letter(authority=skat, citizen=karen, subject="Restskat", body="Betal 100 kr.")
+    letter = post_services.send_letter(
+        authority=skat, citizen=karen, subject="Restskat", body="Betal 100 kr."
+    )
     login(client, peter)
     client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
     client.get(reverse("authorities:letter", args=[letter.pk]))
@@ -27,7 +29,7 @@ def test_karen_sees_what_peter_did_in_her_name(client, login, karen, peter, pete
 def test_her_own_actions_and_mandate_changes_are_not_listed_as_done_in_her_name(
     client, login, karen, active_mandate, skat
 ):
-    letter = services.send_letter(authority=skat, citizen=karen, subject="Eget brev", body="x")
+    letter = post_services.send_letter(authority=skat, citizen=karen, subject="Eget brev", body="x")
     login(client, karen)
     client.get(reverse("authorities:letter", args=[letter.pk]))
     assert list(client.get(reverse("authorities:done_in_my_name")).context["page"]) == []

@@ -11,7 +11,9 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from attorney import services as attorney_services
-from authorities import services
+from authorities.clients import services as clients_services
+from authorities.consent import services as consent_services
+from authorities.events import services as events_services
 from authorities.models import ApiClient, AuthorityEvent, DeliveryStatus, WebhookDelivery
 
 from ..conftest import grant
@@ -91,17 +93,17 @@ def eager_retries(settings):
 
 @pytest.fixture
 def skat_client(skat):
-    return services.create_api_client(authority=skat, name="skat")
+    return clients_services.create_api_client(authority=skat, name="skat")
 
 
 @pytest.fixture
 def kommune_client(kommune):
-    return services.create_api_client(authority=kommune, name="kk")
+    return clients_services.create_api_client(authority=kommune, name="kk")
 
 
 def hook(client_and_token, receiver_instance):
     client, _token = client_and_token
-    client, secret = services.register_webhook(client=client, url=receiver_instance.url)
+    client, secret = events_services.register_webhook(client=client, url=receiver_instance.url)
     receiver_instance.secret = secret
     return client
 
@@ -113,7 +115,7 @@ def test_revoking_sends_exactly_one_signed_event_to_the_right_authority(
     hook(skat_client, skat_receiver)
     hook(kommune_client, kommune_receiver)
     with run_on_commit():
-        attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+        attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     events = list(skat_receiver.received.values())
     assert [e["type"] for e in events] == ["power_of_attorney.revoked"]
     assert events[0]["data"]["power_of_attorney"] == str(active_mandate.pk)
@@ -123,7 +125,9 @@ def test_revoking_sends_exactly_one_signed_event_to_the_right_authority(
 
 
 def test_events_carry_only_the_authoritys_own_rights(skat_client, karen, peter, read_mail, kommune_mail):
-    attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), attorney=peter)
+    attorney_services.accept(
+        power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), acting_user=peter
+    )
     payloads = {
         e.authority.slug: e.payload["rights"] for e in AuthorityEvent.objects.select_related("authority")
     }
@@ -136,7 +140,7 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_the_event_once(
     flaky = receiver(fail_first=2)
     hook(skat_client, flaky)
     with run_on_commit():
-        attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+        attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     assert flaky.calls == 3
     assert len(flaky.received) == 1
     # Every attempt carries the same webhook-id, the event's id, so a receiver can drop duplicates.
@@ -153,7 +157,7 @@ def test_a_delivery_already_made_is_not_sent_again(
     target = receiver()
     hook(skat_client, target)
     with run_on_commit():
-        attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+        attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     deliver_webhook(WebhookDelivery.objects.get().pk)
     assert target.calls == 1
 
@@ -162,7 +166,7 @@ def test_a_rolled_back_change_sends_nothing(receiver, skat_client, active_mandat
     target = receiver()
     hook(skat_client, target)
     with run_on_commit(), pytest.raises(RuntimeError), transaction.atomic():
-        attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+        attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
         raise RuntimeError("rolled back")
     assert target.calls == 0
     assert not AuthorityEvent.objects.filter(type="power_of_attorney.revoked").exists()
@@ -170,14 +174,16 @@ def test_a_rolled_back_change_sends_nothing(receiver, skat_client, active_mandat
 
 def test_a_receiver_that_never_answers_is_given_up_after_the_last_attempt(skat_client, active_mandate, karen):
     client, _ = skat_client
-    services.register_webhook(client=client, url="http://127.0.0.1:9/closed")
-    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)  # outside on-commit: not sent yet
+    events_services.register_webhook(client=client, url="http://127.0.0.1:9/closed")
+    attorney_services.revoke(
+        power_of_attorney=active_mandate, acting_user=karen
+    )  # outside on-commit: not sent yet
     delivery = WebhookDelivery.objects.get()
     for _ in range(3):
-        with pytest.raises(services.WebhookDeliveryError):
-            services.attempt_webhook_delivery(delivery_id=delivery.pk, final_attempt=False)
+        with pytest.raises(events_services.WebhookDeliveryError):
+            events_services.attempt_webhook_delivery(delivery_id=delivery.pk, final_attempt=False)
     assert WebhookDelivery.objects.get().status == DeliveryStatus.PENDING
-    assert services.attempt_webhook_delivery(delivery_id=delivery.pk, final_attempt=True) is False
+    assert events_services.attempt_webhook_delivery(delivery_id=delivery.pk, final_attempt=True) is False
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 4)
     assert "refused" in delivery.last_error.lower()
@@ -192,7 +198,7 @@ def test_the_delivery_task_backs_off_exponentially(retries, countdown):
     from authorities.tasks import deliver_webhook
 
     failing = mock.patch.object(
-        services, "attempt_webhook_delivery", side_effect=services.WebhookDeliveryError("down")
+        events_services, "attempt_webhook_delivery", side_effect=events_services.WebhookDeliveryError("down")
     )
     with failing, mock.patch.object(deliver_webhook, "retry", side_effect=Retry()) as retry:
         deliver_webhook.push_request(retries=retries)
@@ -206,8 +212,8 @@ def test_the_delivery_task_backs_off_exponentially(retries, countdown):
 
 def test_the_feed_returns_everything_in_order_after_an_outage(client, skat_client, karen, peter, read_mail):
     _, token = skat_client
-    mandate = attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail]), attorney=peter)
-    attorney_services.revoke(power_of_attorney=mandate, by=karen)
+    mandate = attorney_services.accept(power_of_attorney=grant(karen, peter, [read_mail]), acting_user=peter)
+    attorney_services.revoke(power_of_attorney=mandate, acting_user=karen)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     first = client.get(reverse("api:events"), **headers).json()
     assert [e["type"] for e in first["events"]] == [
@@ -241,7 +247,7 @@ def test_consent_changes_reach_the_authority_that_asked(kommune_client, kommune,
     category = DataCategory.objects.create(
         authority=skat, code="skat.income", name_da="x", name_en="x", max_days=30
     )
-    consent_request = services.request_consent(
+    consent_request = consent_services.request_consent(
         authority=kommune,
         citizen_national_id=karen.national_id,
         category=category,
@@ -249,8 +255,8 @@ def test_consent_changes_reach_the_authority_that_asked(kommune_client, kommune,
         purpose_en="b",
         days=10,
     )
-    consent = services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
-    services.withdraw_consent(consent=consent, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent_services.withdraw_consent(consent=consent, actor=karen, principal=karen)
     types = list(AuthorityEvent.objects.filter(authority=kommune).values_list("type", flat=True))
     assert types == ["consent.granted", "consent.withdrawn"]
 
@@ -317,7 +323,7 @@ def test_removing_the_webhook_stops_deliveries(client, skat_client, active_manda
     _, token = skat_client
     register(client, token, "https://hooks.skat.example/x")
     assert client.delete(reverse("api:webhook"), HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
-    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+    attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     assert not WebhookDelivery.objects.exists()
 
 
@@ -328,7 +334,7 @@ def test_the_signature_is_the_one_the_standard_webhooks_library_computes():
     secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
     body = b'{"id":"6f1c","type":"power_of_attorney.revoked"}'
     timestamp = int(time.time())
-    ours = services.sign_webhook(secret=secret, message_id="6f1c", timestamp=timestamp, body=body)
+    ours = events_services.sign_webhook(secret=secret, message_id="6f1c", timestamp=timestamp, body=body)
     headers = {"webhook-id": "6f1c", "webhook-timestamp": str(timestamp), "webhook-signature": ours}
     assert Webhook(secret).verify(body, headers)["type"] == "power_of_attorney.revoked"
 
@@ -348,7 +354,7 @@ def test_a_changed_id_old_timestamp_or_wrong_signature_does_not_verify(change):
     headers = {
         "webhook-id": "6f1c",
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": services.sign_webhook(
+        "webhook-signature": events_services.sign_webhook(
             secret=secret, message_id="6f1c", timestamp=timestamp, body=body
         ),
     }
@@ -359,7 +365,7 @@ def test_a_changed_id_old_timestamp_or_wrong_signature_does_not_verify(change):
 def test_a_secret_issued_before_the_standard_format_still_signs_with_its_own_bytes():
     key = b"\xfb\xff" * 16  # URL-safe base64 of these bytes has "-" and "_"
     old_secret = "whsec_" + base64.urlsafe_b64encode(key).decode().rstrip("=")
-    assert services.webhook_signing_key(old_secret) == key
+    assert events_services.webhook_signing_key(old_secret) == key
 
 
 # --- lost delivery tasks -------------------------------------------------------------------------
@@ -372,7 +378,9 @@ def test_a_delivery_whose_task_was_lost_is_sent_once_by_the_resend_job(
 
     target = receiver()
     hook(skat_client, target)
-    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)  # no on-commit: the broker was down
+    attorney_services.revoke(
+        power_of_attorney=active_mandate, acting_user=karen
+    )  # no on-commit: the broker was down
     assert target.calls == 0
     assert resend_pending_webhooks() == 0  # too fresh: its own task may still be on the way
     time_machine.move_to(timezone.now() + datetime.timedelta(minutes=11))
@@ -388,8 +396,8 @@ def test_the_resend_job_leaves_failed_deliveries_alone(skat_client, active_manda
     from authorities.tasks import resend_pending_webhooks
 
     client, _ = skat_client
-    services.register_webhook(client=client, url="https://hooks.skat.example/fuldmagt")
-    attorney_services.revoke(power_of_attorney=active_mandate, by=karen)
+    events_services.register_webhook(client=client, url="https://hooks.skat.example/fuldmagt")
+    attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     WebhookDelivery.objects.update(status=DeliveryStatus.FAILED)
     time_machine.move_to(timezone.now() + datetime.timedelta(minutes=11))
     assert resend_pending_webhooks() == 0

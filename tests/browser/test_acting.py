@@ -21,7 +21,7 @@ def invitation(world):
     demo.seed_letters_and_applications(world)
     now = timezone.now()
     return services.grant_power_of_attorney(
-        grantor=karen,
+        acting_user=karen,
         attorney_national_id=peter.national_id,
         attorney_name=peter.name,
         rights=Right.objects.filter(

@@ -23,14 +23,14 @@ def peter_may_read_karens_tax_post(world):
     demo.seed_letters_and_applications(world)
     now = timezone.now()
     mandate = services.grant_power_of_attorney(
-        grantor=karen,
+        acting_user=karen,
         attorney_national_id=peter.national_id,
         attorney_name=peter.name,
         rights=Right.objects.filter(code="skat.read_mail"),
         valid_from=now,
         valid_until=now + datetime.timedelta(days=90),
     )
-    return services.accept(power_of_attorney=mandate, attorney=peter)
+    return services.accept(power_of_attorney=mandate, acting_user=peter)
 
 
 def test_peter_uses_the_portal_with_the_keyboard_only(peter_may_read_karens_tax_post, people_at):

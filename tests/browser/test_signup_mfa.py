@@ -35,6 +35,12 @@ def test_karen_signs_up_and_sets_up_two_factor_authentication(catalogue, people_
     expect(page.locator(".portal-user")).to_contain_text("Karen Jensen")
     karen_row = User.objects.get(email="karen@example.dk")
     assert karen_row.national_id == "0102451234"
+    assert not karen_row.is_identity_verified
+
+    # A typed CPR number is only a claim: the powers of attorney wait until she confirms who she is.
+    karen.goto("/fuldmagter/", "identity not verified")
+    expect(page.locator("h1")).to_have_text("Din identitet")
+    expect(karen.main()).to_contain_text("Dit CPR-nummer er ikke bekræftet endnu.")
 
     # The address must be confirmed before two-factor authentication can be turned on.
     (confirmation,) = [m for m in mail.outbox if "karen@example.dk" in m.to]

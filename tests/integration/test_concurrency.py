@@ -74,8 +74,10 @@ def test_accept_and_revoke_at_the_same_moment_end_in_one_consistent_state(karen,
     for _ in range(REPEAT):
         mandate = grant(karen, peter, [read_mail])
         accepted, revoked = race(
-            lambda m=mandate: services.accept(power_of_attorney=m, attorney=peter),
-            lambda m=mandate: services.revoke(power_of_attorney=m, by=karen, reason="changed my mind"),
+            lambda m=mandate: services.accept(power_of_attorney=m, acting_user=peter),
+            lambda m=mandate: services.revoke(
+                power_of_attorney=m, acting_user=karen, reason="changed my mind"
+            ),
         )
         assert_only_validation_errors([accepted, revoked])
         mandate.refresh_from_db()
@@ -121,7 +123,7 @@ def test_two_identical_grants_at_once_create_exactly_one(karen, peter, read_mail
             OutboundEmail.objects.filter(idempotency_key__startswith=f"poa:{created.pk}:granted").count() == 2
         )
         # Clear the way for the next round: the grantor withdraws the pending one.
-        services.revoke(power_of_attorney=created, by=karen)
+        services.revoke(power_of_attorney=created, acting_user=karen)
         assert round_ + 1 == PowerOfAttorney.objects.filter(grantor=karen, status=Status.REVOKED).count()
 
 
@@ -131,8 +133,8 @@ def test_two_accepts_of_the_same_pending_mandate_grant_permissions_once(
     for _ in range(REPEAT):
         mandate = grant(karen, peter, [read_mail, tax_statement])
         outcomes = race(
-            lambda m=mandate: services.accept(power_of_attorney=m, attorney=peter),
-            lambda m=mandate: services.accept(power_of_attorney=m, attorney=peter),
+            lambda m=mandate: services.accept(power_of_attorney=m, acting_user=peter),
+            lambda m=mandate: services.accept(power_of_attorney=m, acting_user=peter),
         )
         assert_only_validation_errors(outcomes)
         assert sorted(kind for kind, _ in outcomes) == ["error", "ok"], outcomes
@@ -146,5 +148,5 @@ def test_two_accepts_of_the_same_pending_mandate_grant_permissions_once(
             OutboundEmail.objects.filter(idempotency_key__startswith=f"poa:{mandate.pk}:accepted").count()
             == 2
         )
-        services.revoke(power_of_attorney=mandate, by=karen)
+        services.revoke(power_of_attorney=mandate, acting_user=karen)
         assert permission_rows(mandate) == 0

@@ -14,7 +14,7 @@ postgres_only = pytest.mark.skipif(
 
 @pytest.fixture
 def events(karen):
-    return [record_event(action=f"test.{n}", actor=karen) for n in range(5)]
+    return [record_event(action="letter.read", actor=karen, details={"n": n}) for n in range(5)]
 
 
 def test_each_event_carries_the_hash_of_the_one_before(events):

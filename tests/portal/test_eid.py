@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attorney.models import PowerOfAttorney, Status
-from authorities import services as authority_services
+from authorities.consent import services as consent_services
 from authorities.models import Consent, ConsentStatus, DataCategory
 from portal import eid
 from portal.eid_settings import build_saml_app, saml_apps_from_env, sso_origin
@@ -445,7 +445,7 @@ def consent_request(kommune, karen):
     income = DataCategory.objects.create(
         authority=kommune, code="kk.income", name_da="Indkomst", name_en="Income", max_days=365
     )
-    return authority_services.request_consent(
+    return consent_services.request_consent(
         authority=kommune,
         citizen_national_id=karen.national_id,
         category=income,

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from attorney.models import PowerOfAttorney, Status
-from attorney.selectors import can_act_for
+from attorney.policy import can_act_for
 from authorities.models import Authority, Right
 from portal.models import User
 
@@ -34,3 +34,13 @@ def test_seed_demo_creates_the_documented_world():
     statuses = set(PowerOfAttorney.objects.filter(grantor=karen).values_list("status", flat=True))
     assert {Status.ACTIVE, Status.PENDING, Status.EXPIRED} <= statuses
     assert User.objects.filter(is_staff=True).count() == 3
+
+
+@pytest.mark.django_db
+def test_seed_demo_citizens_are_verified_and_the_municipality_runs_the_identity_desk():
+    call_command("seed_demo")
+    citizens = User.objects.filter(is_staff=False)
+    assert citizens.exists()
+    assert all(person.is_identity_verified for person in citizens)
+    assert User.objects.get(email="sagsbehandler.kk@example.dk").has_perm("portal.verify_identity")
+    assert not User.objects.get(email="sagsbehandler.skat@example.dk").has_perm("portal.verify_identity")

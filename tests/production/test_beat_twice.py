@@ -28,11 +28,11 @@ now = timezone.now()
 made = []
 for code in ("skat.read_mail", "skat.view_tax_assessment"):  # the same rights twice are refused
     mandate = services.grant_power_of_attorney(
-        grantor=karen, attorney_national_id=ole.national_id, attorney_name=ole.name,
+        acting_user=karen, attorney_national_id=ole.national_id, attorney_name=ole.name,
         rights=[Right.objects.get(code=code)],
         valid_from=now, valid_until=now + datetime.timedelta(days=300),
     )
-    made.append(services.accept(power_of_attorney=mandate, attorney=ole))
+    made.append(services.accept(power_of_attorney=mandate, acting_user=ole))
 ending, reminded = made
 # One is over a minute ago, the other ends in three days.
 PowerOfAttorney.objects.filter(pk=ending.pk).update(

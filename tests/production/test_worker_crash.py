@@ -30,25 +30,26 @@ DELAY = 0.6  # seconds the SMTP server and the receiver take to answer
 
 ENQUEUE = """
 from django.db import transaction
-from authorities import services
-from authorities.models import Authority
+from authorities.catalogue.models import Authority
+from authorities.clients import services as clients
+from authorities.events import services as events
 from portal.models import OutboundEmail
 from portal.tasks import send_outbound_email
 
 authority = Authority.objects.create(slug="drill", name_da="Øvelse", name_en="Drill")
-client, _token = services.create_api_client(authority=authority, name="drill")
-services.register_webhook(client=client, url="{hook}")
+client, _token = clients.create_api_client(authority=authority, name="drill")
+events.register_webhook(client=client, url="{hook}")
 for n in range({batch}):
     email = OutboundEmail.objects.create(
         idempotency_key=f"drill:{{n}}", recipient=f"person{{n}}@example.dk", subject=f"Drill {{n}}", body="Hej."
     )
     send_outbound_email.delay(email.pk)
     with transaction.atomic():
-        services._authority_event(authority_id=authority.pk, type="drill.event", payload={{"n": n}})
+        events.record_authority_event(authority_id=authority.pk, type="power_of_attorney.revoked", payload={{"n": n}})
 """
 
 RESEND = """
-from authorities.services import resend_pending_webhooks
+from authorities.events.services import resend_pending_webhooks
 from portal.tasks import resend_unsent_emails
 print(resend_unsent_emails(), resend_pending_webhooks())
 """

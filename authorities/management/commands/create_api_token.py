@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from authorities.models import Authority
-from authorities.services import create_api_client
+from authorities.catalogue.models import Authority
+from authorities.clients.services import create_api_client
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """Caseworkers in the Django admin see and change only their own authority's records.
 
 One mechanism for every admin class: ``AuthorityScopedAdminMixin`` reads every queryset through
-``authorities.selectors.in_caseworker_scope``, and checks every object against it too. Lists,
+``authorities.catalogue.selectors.in_caseworker_scope``, and checks every object against it too. Lists,
 change views by URL, history, search, list filters (which read ``get_queryset``), autocomplete
 (which reads the remote admin's ``get_queryset``), actions (which run on the changelist's
 queryset) and the custom views below (which load their object with ``get_object``) are therefore

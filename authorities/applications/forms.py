@@ -2,9 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from attorney.forms import DateInput
-
-from .models import ApplicationForm, ApplicationValueKind
-from .validators import validate_pdf
+from authorities.applications.models import (
+    ApplicationForm,
+    ApplicationValueKind,
+)
+from authorities.catalogue.validators import validate_pdf
 
 
 class ApplicationSubmitForm(forms.Form):

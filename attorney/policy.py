@@ -1,0 +1,302 @@
+"""May this person act for that one, with this right, at this moment? The one place that decides.
+
+Everything that asks – the act-for middleware, the attorney's pages, digital post, applications,
+consent, the admin and the authorities' API – calls ``authorize`` (or ``can_act_for``, a boolean
+over it, or ``authorize_by_cpr`` for the API). Nothing else filters powers of attorney by status or
+period: "in force" is defined once, by ``PowerOfAttorneyQuerySet.in_force``.
+
+How a decision is made:
+
+1. **Fast path** (the common case, a permit now): one indexed query for a mandate in force with the
+   right *and* its django-guardian permission row on the grantor's file, in period. Both must
+   agree, so a mandate whose row is missing, or a row left behind by an ended mandate, permits
+   nothing.
+2. **Explanation** (a denial, or a question about another moment): the mandates' history says why
+   – no power of attorney, right not granted, not yet valid, expired, ended. For the present moment
+   this step never permits on its own: if history would permit but step 1 did not, the projection
+   is out of step, which is logged and denied.
+
+The guardian rows are a projection of the mandates, written (``grant_object_permissions``,
+``remove_object_permissions``) and read (step 1, ``permitted_files``) only here. They carry the
+mandate's period, so guardian's own checks also say no the second a mandate runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.shortcuts import get_objects_for_user
+
+from authorities.catalogue.models import CitizenFile, CitizenFileUserObjectPermission, Right
+from portal.models import User
+
+from .models import PowerOfAttorney
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+logger = logging.getLogger(__name__)
+
+
+class Reason:
+    SELF = "self"
+    POWER_OF_ATTORNEY = "power_of_attorney"
+    NO_POWER_OF_ATTORNEY = "no_power_of_attorney"
+    RIGHT_NOT_GRANTED = "right_not_granted"
+    NOT_YET_VALID = "not_yet_valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+REASON_TEXT = {
+    Reason.SELF: _("You are acting for yourself."),
+    Reason.POWER_OF_ATTORNEY: _("The power of attorney covers this."),
+    Reason.NO_POWER_OF_ATTORNEY: _("You do not have a power of attorney from this person."),
+    Reason.RIGHT_NOT_GRANTED: _("Your power of attorney does not cover this."),
+    Reason.NOT_YET_VALID: _("Your power of attorney is not valid yet."),
+    Reason.EXPIRED: _("Your power of attorney has expired."),
+    Reason.REVOKED: _("Your power of attorney has been ended."),
+}
+
+
+class Basis:
+    """What a permit rests on."""
+
+    SELF = "self"
+    POWER_OF_ATTORNEY = "power_of_attorney"
+
+
+@dataclass(frozen=True)
+class Decision:
+    permitted: bool
+    reason: str
+    power_of_attorney: PowerOfAttorney | None = None
+    rights: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def basis(self) -> str | None:
+        if not self.permitted:
+            return None
+        return Basis.SELF if self.reason == Reason.SELF else Basis.POWER_OF_ATTORNEY
+
+    @property
+    def explanation(self) -> str:
+        return str(REASON_TEXT[self.reason])
+
+    @property
+    def valid_until(self) -> datetime | None:
+        return self.power_of_attorney.valid_until if self.power_of_attorney else None
+
+
+_SELF = Decision(True, Reason.SELF)
+_NONE = Decision(False, Reason.NO_POWER_OF_ATTORNEY)
+
+
+# --- The fast path ------------------------------------------------------------------------------
+
+
+def _permit_now(*, parties: Q, right: Right) -> PowerOfAttorney | None:
+    """A mandate in force now with the right and its guardian row on the grantor's file, in period."""
+    now = timezone.now()
+    object_permission = CitizenFileUserObjectPermission.all_rows.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+        power_of_attorney=OuterRef("pk"),
+        permission_id=right.permission_id,
+        valid_from__lte=now,
+    )
+    found = (
+        PowerOfAttorney.objects.in_force(now)
+        .filter(parties, rights=right)
+        .filter(Exists(object_permission))
+        .order_by("-valid_until")
+        .values_list("pk", "valid_until")
+        .first()
+    )
+    return PowerOfAttorney(pk=found[0], valid_until=found[1]) if found else None
+
+
+# --- The explanation from history -------------------------------------------------------------
+
+
+def _explain(
+    *, actor: User, principal: User, right: Right, at: datetime, authority_ids: set[int] | None
+) -> Decision:
+    mandates = list(
+        PowerOfAttorney.objects.filter(grantor=principal, attorney=actor, activated_at__isnull=False)
+        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service")))
+        .order_by("-valid_until")
+    )
+    if authority_ids is not None:
+        # Only mandates with rights at these authorities: the answer reveals nothing about others.
+        mandates = [
+            m for m in mandates if any(r.service.authority_id in authority_ids for r in m.rights.all())
+        ]
+    if not mandates:
+        return _NONE
+    covering = [m for m in mandates if any(r.pk == right.pk for r in m.rights.all())]
+    if not covering:
+        return Decision(False, Reason.RIGHT_NOT_GRANTED)
+    for mandate in covering:
+        if mandate.is_in_force(at):
+            return Decision(
+                True, Reason.POWER_OF_ATTORNEY, mandate, frozenset(r.code for r in mandate.rights.all())
+            )
+    # Explain by the mandate that was (or will be) closest to covering the moment asked about.
+    started = [m for m in covering if m.activated_at <= at and m.valid_from <= at]
+    if not started:
+        return Decision(False, Reason.NOT_YET_VALID, min(covering, key=lambda m: m.valid_from))
+    latest = max(started, key=lambda m: min(m.ended_at or m.valid_until, m.valid_until))
+    if latest.ended_at is not None and latest.ended_at <= at and latest.ended_at < latest.valid_until:
+        reason = Reason.EXPIRED if latest.status == "expired" else Reason.REVOKED
+        return Decision(False, reason, latest)
+    return Decision(False, Reason.EXPIRED, latest)
+
+
+# --- The entry points ---------------------------------------------------------------------------
+
+
+def authorize(
+    *,
+    actor: User,
+    principal: User,
+    right: Right,
+    at: datetime | None = None,
+    authority_ids: set[int] | None = None,
+) -> Decision:
+    """Whether ``actor`` may use ``right`` for ``principal`` at ``at`` (now by default), and why.
+
+    Only verified people act and are acted for; an inactive account acts for nobody. With
+    ``authority_ids``, only mandates that include rights of those authorities explain a denial.
+    """
+    if actor.pk == principal.pk:
+        return _SELF
+    if not (actor.is_active and actor.is_identity_verified and principal.is_identity_verified):
+        return _NONE
+    if at is None:
+        permit = _permit_now(parties=Q(grantor=principal, attorney=actor), right=right)
+        if permit is not None:
+            return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
+    decision = _explain(
+        actor=actor, principal=principal, right=right, at=at or timezone.now(), authority_ids=authority_ids
+    )
+    if decision.permitted and at is None:
+        logger.error(
+            "Mandate %s is in force but its permission row is missing", decision.power_of_attorney.pk
+        )
+        return _NONE
+    return decision
+
+
+def can_act_for(actor: User, principal: User, right: Right, *, at: datetime | None = None) -> bool:
+    """``authorize`` as a yes or no."""
+    if not actor.is_authenticated:
+        return False
+    return authorize(actor=actor, principal=principal, right=right, at=at).permitted
+
+
+def authorize_by_cpr(
+    *, actor_national_id: str, principal_national_id: str, right: Right, at: datetime | None = None
+) -> Decision:
+    """An authority's question "may A act for B with right R?" by CPR numbers, explained only from
+    mandates that include that authority's rights. A CPR number nobody has verified is answered like
+    "no power of attorney", so the answer does not tell whether a person uses the portal."""
+    if actor_national_id == principal_national_id:
+        return _SELF
+    if at is None:
+        permit = _permit_now(
+            parties=Q(grantor__national_id=principal_national_id, attorney__national_id=actor_national_id),
+            right=right,
+        )
+        if permit is not None:
+            return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
+    people = {
+        person.national_id: person
+        for person in User.objects.filter(
+            national_id__in=[actor_national_id, principal_national_id], identity_verified_at__isnull=False
+        )
+    }
+    actor, principal = people.get(actor_national_id), people.get(principal_national_id)
+    if actor is None or principal is None:
+        return _NONE
+    return authorize(
+        actor=actor, principal=principal, right=right, at=at, authority_ids={right.service.authority_id}
+    )
+
+
+def mandates_in_force(*, attorney: User, grantor: User | None = None) -> QuerySet[PowerOfAttorney]:
+    """Mandates the attorney can use right now (optionally from one grantor), grantor and rights loaded."""
+    if not attorney.is_identity_verified:
+        return PowerOfAttorney.objects.none()
+    mandates = PowerOfAttorney.objects.in_force().filter(attorney=attorney)
+    if grantor is not None:
+        mandates = mandates.filter(grantor=grantor)
+    return (
+        mandates.select_related("grantor")
+        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .order_by("grantor__name")
+    )
+
+
+def rights_in_force(*, actor: User, principal: User) -> list[Right]:
+    """Rights the actor holds for the principal right now, from all mandates in force."""
+    rights = {
+        right.pk: right
+        for mandate in mandates_in_force(attorney=actor, grantor=principal)
+        for right in mandate.rights.all()
+    }
+    return sorted(rights.values(), key=lambda r: r.code)
+
+
+def permitted_files(*, actor: User, principal: User, rights: Iterable[Right]) -> QuerySet[CitizenFile]:
+    """The principal's files at which the actor holds one of ``rights`` by a guardian row in period.
+
+    Callers pass rights that ``rights_in_force`` gave, so mandate and guardian row must both agree.
+    """
+    rights = list(rights)
+    if not rights:
+        return CitizenFile.objects.none()
+    candidates = CitizenFile.objects.filter(
+        citizen=principal, authority_id__in={right.service.authority_id for right in rights}
+    )
+    return get_objects_for_user(
+        actor,
+        [f"authorities.{right.permission_codename}" for right in rights],
+        klass=candidates,
+        any_perm=True,
+        accept_global_perms=False,
+    )
+
+
+# --- The guardian projection --------------------------------------------------------------------
+
+
+def grant_object_permissions(mandate: PowerOfAttorney) -> None:
+    """One guardian row per right on the grantor's file at the right's authority, with the period."""
+    from authorities.catalogue.services import get_or_create_citizen_file
+
+    rows = []
+    for right in mandate.rights.select_related("service__authority", "permission"):
+        citizen_file = get_or_create_citizen_file(citizen=mandate.grantor, authority=right.service.authority)
+        rows.append(
+            CitizenFileUserObjectPermission(
+                user=mandate.attorney,
+                permission=right.permission,
+                content_object=citizen_file,
+                power_of_attorney=mandate,
+                valid_from=mandate.valid_from,
+                valid_until=mandate.valid_until,
+            )
+        )
+    CitizenFileUserObjectPermission.all_rows.bulk_create(rows)
+
+
+def remove_object_permissions(mandates: Iterable[PowerOfAttorney] | PowerOfAttorney) -> None:
+    if isinstance(mandates, PowerOfAttorney):
+        mandates = [mandates]
+    CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney__in=list(mandates)).delete()

@@ -1,0 +1,101 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from authorities.catalogue.models import CitizenFile, Right, Service, TranslatedNameMixin, private_storage
+from authorities.catalogue.selectors import register_caseworker_scope
+
+
+def application_attachment_path(instance: "Application", filename: str) -> str:
+    return f"applications/{instance.pk}.pdf"
+
+
+class ApplicationValueKind(models.TextChoices):
+    AMOUNT = "amount", _("Amount in kroner")
+    DATE = "date", _("Date")
+
+
+class ApplicationForm(TranslatedNameMixin, models.Model):
+    """How a service takes applications: the right needed to apply and the typed field it asks for."""
+
+    service = models.OneToOneField(
+        Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="application_form"
+    )
+    right = models.ForeignKey(
+        Right, verbose_name=_("right needed to apply"), on_delete=models.PROTECT, related_name="+"
+    )
+    value_kind = models.CharField(_("typed field"), max_length=10, choices=ApplicationValueKind.choices)
+    value_label_da = models.CharField(_("field label (Danish)"), max_length=200)
+    value_label_en = models.CharField(_("field label (English)"), max_length=200)
+    amount_min = models.DecimalField(_("lowest amount"), max_digits=12, decimal_places=2, default=0)
+    amount_max = models.DecimalField(_("highest amount"), max_digits=12, decimal_places=2, default=1_000_000)
+
+    class Meta:
+        verbose_name = _("application form")
+        verbose_name_plural = _("application forms")
+
+    def __str__(self) -> str:
+        return str(self.service)
+
+    @property
+    def value_label(self) -> str:
+        return self._translated("value_label")
+
+
+class ApplicationStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Application(models.Model):
+    """An application to a service, by the citizen or by an attorney for them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="+"
+    )
+    citizen_file = models.ForeignKey(
+        CitizenFile, verbose_name=_("citizen file"), on_delete=models.PROTECT, related_name="applications"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("on behalf of"), on_delete=models.PROTECT, related_name="+"
+    )
+    description = models.TextField(_("description"), max_length=5000)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    date_value = models.DateField(_("date"), null=True, blank=True)
+    attachment = models.FileField(
+        _("attachment (PDF)"), storage=private_storage, upload_to=application_attachment_path, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED
+    )
+    decision_text = models.TextField(_("decision"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gte=0),
+                name="application_amount_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} – {self.get_status_display()}"
+
+
+register_caseworker_scope(
+    Application, lambda records, authority: records.filter(citizen_file__authority=authority)
+)

@@ -1,0 +1,93 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from attorney.acting import principal_of
+from attorney.policy import authorize
+from attorney.views import not_covered
+from authorities.applications.forms import ApplicationSubmitForm
+from authorities.catalogue.models import (
+    Service,
+)
+
+from . import selectors, services
+
+
+@login_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    principal = principal_of(request)
+    return render(
+        request,
+        "authorities/applications.html",
+        {
+            "principal": principal,
+            "applications": selectors.applications(actor=request.user, principal=principal)[:100],
+            "services": selectors.services_open_for_applications(actor=request.user, principal=principal),
+        },
+    )
+
+
+@login_required
+def application_detail(request: HttpRequest, application_id) -> HttpResponse:
+    principal = principal_of(request)
+    application = (
+        selectors.applications(actor=request.user, principal=principal).filter(pk=application_id).first()
+    )
+    if application is None:
+        raise Http404
+    return render(
+        request, "authorities/application.html", {"application": application, "principal": principal}
+    )
+
+
+@login_required
+def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpResponse:
+    principal = principal_of(request)
+    service = (
+        Service.objects.select_related("authority", "application_form__right__service__authority")
+        .filter(authority__slug=authority_slug, slug=service_slug, application_form__isnull=False)
+        .first()
+    )
+    if service is None:
+        raise Http404
+    right = service.application_form.right
+    if not selectors.services_open_for_applications(actor=request.user, principal=principal).filter(
+        pk=service.pk
+    ):
+        return not_covered(
+            request,
+            principal=principal,
+            right=right,
+            decision=authorize(actor=request.user, principal=principal, right=right),
+        )
+    form = ApplicationSubmitForm(
+        request.POST or None, request.FILES or None, application_form=service.application_form
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.submit_application(
+                actor=request.user,
+                principal=principal,
+                service=service,
+                description=form.cleaned_data["description"],
+                amount=form.cleaned_data.get("amount"),
+                date_value=form.cleaned_data.get("date_value"),
+                attachment=form.cleaned_data.get("attachment"),
+            )
+        except PermissionDenied:
+            decision = authorize(actor=request.user, principal=principal, right=right)
+            return not_covered(request, principal=principal, right=right, decision=decision)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("The application has been sent to %(authority)s.") % {"authority": service.authority.name},
+            )
+            return redirect("authorities:application", application.pk)
+    return render(
+        request, "authorities/apply.html", {"form": form, "service": service, "principal": principal}
+    )

@@ -1,0 +1,257 @@
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from authorities.clients.models import ApiClient
+from authorities.clients.services import forget_cached_client
+from authorities.events.models import AuthorityEvent, DeliveryStatus, WebhookDelivery
+from portal.audit import record_event
+from portal.events import Action
+
+
+def record_authority_event(*, authority_id: int, type: str, payload: dict) -> AuthorityEvent:
+    """Put an event in the authority's outbox and schedule a webhook delivery to each of its systems,
+    in the caller's transaction (deliveries start after commit)."""
+    # Authorities hear of the same things, by the same names, as the audit trail records.
+    event = AuthorityEvent.objects.create(authority_id=authority_id, type=Action(type).value, payload=payload)
+    clients = ApiClient.objects.filter(authority_id=authority_id, revoked_at__isnull=True).exclude(
+        webhook_url=""
+    )
+    for client in clients:
+        delivery = WebhookDelivery.objects.create(event=event, client=client, url=client.webhook_url)
+        transaction.on_commit(lambda pk=delivery.pk: _schedule_delivery(pk), robust=True)
+    return event
+
+
+def _schedule_delivery(delivery_id: int) -> None:
+    from .tasks import deliver_webhook
+
+    deliver_webhook.delay(delivery_id)
+
+
+def emit_mandate_event(*, mandate, type: str) -> list[AuthorityEvent]:
+    """Tell each authority whose rights a power of attorney includes that it changed.
+
+    Written in the caller's transaction, so an event exists exactly when the change does; each
+    authority sees only its own rights.
+    """
+    rights = list(mandate.rights.all())  # callers on hot paths prefetch rights__service
+    by_authority: dict[int, list[str]] = {}
+    for right in rights:
+        by_authority.setdefault(right.service.authority_id, []).append(right.code)
+    events = []
+    for authority_id, codes in sorted(by_authority.items()):
+        payload = {
+            "power_of_attorney": str(mandate.pk),
+            "principal": mandate.grantor.national_id,
+            "attorney": mandate.attorney.national_id if mandate.attorney_id else None,
+            "rights": sorted(codes),
+            "status": mandate.status,
+            "valid_from": mandate.valid_from.isoformat(),
+            "valid_until": mandate.valid_until.isoformat(),
+            "replaces": str(mandate.replaces_id) if mandate.replaces_id else None,
+        }
+        events.append(
+            record_authority_event(
+                authority_id=authority_id, type=f"power_of_attorney.{type}", payload=payload
+            )
+        )
+    return events
+
+
+def validate_webhook_url(url: str) -> str:
+    """Webhooks go to https addresses on the public internet.
+
+    Plain http is allowed only to this machine outside production (for development); in
+    production an address that resolves to a private, loopback or otherwise internal network is
+    refused, so the portal cannot be used to reach inside its own network.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValidationError({"url": [_("Give a full https address.")]})
+    local = host in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme == "http" and not (local and settings.WEBHOOK_ALLOW_PRIVATE_TARGETS):
+        raise ValidationError({"url": [_("The address must use https.")]})
+    if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS and _resolves_to_internal_address(host):
+        raise ValidationError({"url": [_("The address points into a private network.")]})
+    return parts.geturl()
+
+
+def _resolves_to_internal_address(host: str) -> bool:
+    import ipaddress
+    import socket
+
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        return True
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            return True
+    return False
+
+
+def register_webhook(*, client: ApiClient, url: str) -> tuple[ApiClient, str]:
+    """Set a client's webhook address and give it a new signing secret, returned only now."""
+    import base64
+    import secrets
+
+    url = validate_webhook_url(url)
+    # A Standard Webhooks secret: "whsec_" and 32 random bytes in base64.
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    with transaction.atomic():
+        ApiClient.objects.filter(pk=client.pk).update(webhook_url=url, webhook_secret=secret)
+        forget_cached_client(client)
+        record_event(
+            action="api_client.webhook_registered", actor=None, authority=client.authority, target=client
+        )
+    client.refresh_from_db()
+    return client, secret
+
+
+def remove_webhook(*, client: ApiClient) -> None:
+    with transaction.atomic():
+        ApiClient.objects.filter(pk=client.pk).update(webhook_url="", webhook_secret="")
+        forget_cached_client(client)
+        record_event(
+            action="api_client.webhook_removed", actor=None, authority=client.authority, target=client
+        )
+
+
+def event_body(event: AuthorityEvent) -> dict:
+    return {
+        "id": str(event.event_id),
+        "type": event.type,
+        "created_at": event.created_at.isoformat(),
+        "data": event.payload,
+    }
+
+
+def webhook_signing_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: the base64 after "whsec_"."""
+    import base64
+    import binascii
+
+    encoded = secret.removeprefix("whsec_")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        # Secrets issued before the portal followed the spec were URL-safe base64 without padding.
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+
+
+def sign_webhook(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks signature: "v1," and base64 HMAC-SHA256 over "<id>.<timestamp>.<body>"."""
+    import base64
+    import hashlib
+    import hmac
+
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(webhook_signing_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+class WebhookDeliveryError(Exception):
+    pass
+
+
+WEBHOOK_MAX_ATTEMPTS = 11  # the first and ten retries (authorities.events.tasks.deliver_webhook)
+
+
+def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
+    """Send one event to one webhook. True when delivered (now or before); raises to be retried.
+
+    The delivery row stays locked while sending, so a second run of the task (redelivered after a
+    worker crash, or queued again by ``resend_pending_webhooks``) waits and then finds it delivered.
+    A failed attempt is committed before the task is retried.
+    """
+    with transaction.atomic():
+        outcome = _deliver_locked(delivery_id=delivery_id, final_attempt=final_attempt)
+    if isinstance(outcome, WebhookDeliveryError):
+        raise outcome
+    return outcome
+
+
+def _deliver_locked(*, delivery_id: int, final_attempt: bool) -> "bool | WebhookDeliveryError":
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    delivery = (
+        WebhookDelivery.objects.select_for_update(of=("self",))
+        .select_related("event", "client")
+        .get(pk=delivery_id)
+    )
+    if delivery.status == DeliveryStatus.DELIVERED:
+        return True
+    client = delivery.client
+    if client.revoked_at is not None or not client.webhook_secret:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.FAILED, last_error="client revoked"
+        )
+        return False
+    body = json.dumps(event_body(delivery.event), separators=(",", ":")).encode()
+    message_id = str(delivery.event.event_id)
+    timestamp = int(time.time())
+    request = urllib.request.Request(  # noqa: S310 - the scheme was checked when the webhook was registered
+        delivery.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Fuldmagt-Webhooks/1",
+            # Standard Webhooks: the id stays the same on every retry, so receivers drop duplicates by it.
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign_webhook(
+                secret=client.webhook_secret, message_id=message_id, timestamp=timestamp, body=body
+            ),
+        },
+    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+    try:
+        if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+            validate_webhook_url(delivery.url)  # the address may resolve differently now
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+            status = response.status
+    except (urllib.error.URLError, OSError, ValidationError) as error:
+        status, error_text = None, str(error)[:500]
+    else:
+        error_text = f"HTTP {status}"
+    if status is not None and 200 <= status < 300:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), last_error=""
+        )
+        return True
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        last_error=error_text, status=DeliveryStatus.FAILED if final_attempt else DeliveryStatus.PENDING
+    )
+    if final_attempt:
+        return False
+    return WebhookDeliveryError(error_text)
+
+
+def resend_pending_webhooks(*, now: datetime.datetime | None = None) -> int:
+    """Queue again deliveries still pending after a while: their task was lost (the broker was down
+    when the event was written, or a worker was killed while sending). Deliveries waiting for a
+    retry are queued too; the row lock and the status check keep each event delivered once."""
+    now = now or timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
+    ids = list(
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, created_at__lte=stale, attempts__lt=WEBHOOK_MAX_ATTEMPTS * 3
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for delivery_id in ids:
+        _schedule_delivery(delivery_id)
+    return len(ids)

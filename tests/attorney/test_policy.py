@@ -1,0 +1,182 @@
+"""The authorization policy's edges: the ones a one-line bug in the permission code would slip past."""
+
+import datetime
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from attorney import policy, services
+from authorities.applications import services as applications_services
+from authorities.clients.services import create_api_client
+from authorities.models import ApplicationForm, ApplicationValueKind, CitizenFileUserObjectPermission
+from authorities.post import services as post_services
+
+from ..conftest import grant
+from ..factories import RightFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def skat_token(skat):
+    return create_api_client(authority=skat, name="Skat system")[1]
+
+
+def ask(client, token, body):
+    return client.post(
+        reverse("api:decisions"),
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+
+def form_for(right):
+    return ApplicationForm.objects.create(
+        service=right.service,
+        right=right,
+        value_kind=ApplicationValueKind.AMOUNT,
+        value_label_da="Beløb",
+        value_label_en="Amount",
+        amount_min=0,
+        amount_max=1000,
+    ).service
+
+
+# --- the end of the period ------------------------------------------------------------------------
+
+
+def test_a_decision_at_the_end_moment_is_a_deny(active_mandate, karen, peter, read_mail):
+    end = active_mandate.valid_until
+    assert policy.authorize(actor=peter, principal=karen, right=read_mail, at=end).permitted is False
+    just_before = end - datetime.timedelta(microseconds=1)
+    assert policy.authorize(actor=peter, principal=karen, right=read_mail, at=just_before).permitted
+
+
+def test_the_fast_path_says_no_at_the_end_moment(active_mandate, karen, peter, read_mail, time_machine):
+    time_machine.move_to(active_mandate.valid_until, tick=False)
+    assert not policy.can_act_for(peter, karen, read_mail)
+
+
+# --- the guardian row must agree --------------------------------------------------------------------
+
+
+def test_can_act_for_needs_the_guardian_row_too(active_mandate, karen, peter, read_mail):
+    CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney=active_mandate).delete()
+    assert not policy.can_act_for(peter, karen, read_mail)
+    assert policy.authorize(actor=peter, principal=karen, right=read_mail).reason == "no_power_of_attorney"
+
+
+def test_the_api_refuses_a_revoked_mandate_whose_permission_row_was_left_behind(
+    client, skat_token, active_mandate, karen, peter, read_mail
+):
+    rows = list(CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney=active_mandate).values())
+    services.revoke(power_of_attorney=active_mandate, acting_user=karen)
+    for row in rows:  # the projection out of step: the rows survived the revocation
+        row.pop("id")
+        CitizenFileUserObjectPermission.all_rows.create(**row)
+    answer = ask(
+        client,
+        skat_token,
+        {"actor": peter.national_id, "principal": karen.national_id, "right": read_mail.code},
+    )
+    assert answer.json()["decision"] == "deny"
+    assert not policy.can_act_for(peter, karen, read_mail)
+
+
+def test_letters_and_applications_need_the_guardian_row_of_a_mandate_in_force(
+    client, login, active_mandate, karen, peter, read_mail, tax_statement, skat
+):
+    post_services.send_letter(authority=skat, citizen=karen, subject="Årsopgørelse", body="Se her")
+    service = form_for(tax_statement)
+    applications_services.submit_application(
+        actor=karen, principal=karen, service=service, description="x", amount=5
+    )
+    CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney=active_mandate).delete()
+    login(client, peter)
+    client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
+    assert list(client.get(reverse("authorities:inbox")).context["page"]) == []
+    assert list(client.get(reverse("authorities:applications")).context["applications"]) == []
+
+
+# --- the right decides what is seen ---------------------------------------------------------------
+
+
+def test_an_application_right_does_not_open_the_letters(client, login, karen, peter, tax_statement, skat):
+    services.accept(power_of_attorney=grant(karen, peter, [tax_statement]), acting_user=peter)
+    letter = post_services.send_letter(authority=skat, citizen=karen, subject="Hemmelig", body="Brev")
+    login(client, peter)
+    client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
+    assert list(client.get(reverse("authorities:inbox")).context["page"]) == []
+    assert client.get(reverse("authorities:letter", args=[letter.pk])).status_code == 404
+
+
+def test_a_right_for_one_service_does_not_show_applications_to_another(
+    client, login, karen, peter, tax_statement, skat
+):
+    other_right = RightFactory(
+        service=ServiceFactory(authority=skat, slug="fradrag"), code="skat.apply_deduction"
+    )
+    other = form_for(other_right)
+    form_for(tax_statement)
+    application = applications_services.submit_application(
+        actor=karen, principal=karen, service=other, description="fradrag", amount=7
+    )
+    services.accept(power_of_attorney=grant(karen, peter, [tax_statement]), acting_user=peter)
+    login(client, peter)
+    client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
+    assert list(client.get(reverse("authorities:applications")).context["applications"]) == []
+    assert client.get(reverse("authorities:application", args=[application.pk])).status_code == 404
+
+
+# --- the API's batch --------------------------------------------------------------------------------
+
+
+def test_a_batch_with_a_foreign_right_in_a_later_question_is_refused(
+    client, skat_token, active_mandate, karen, peter, read_mail, kommune_mail
+):
+    question = {"actor": peter.national_id, "principal": karen.national_id}
+    response = client.post(
+        reverse("api:decisions_batch"),
+        json.dumps(
+            {"questions": [{**question, "right": read_mail.code}, {**question, "right": kommune_mail.code}]}
+        ),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {skat_token}",
+    )
+    assert response.status_code == 403
+
+
+# --- one decision per question --------------------------------------------------------------------
+
+
+def test_a_denied_right_is_decided_once(
+    client, login, active_mandate, karen, peter, django_assert_max_num_queries
+):
+    kommune_right = RightFactory(code="kobenhavns-kommune.apply_help")
+    login(client, peter)
+    client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("attorney:use_right", args=[kommune_right.code]))
+    assert response.status_code == 403
+    assert response.context["decision"].reason == "right_not_granted"
+
+
+def test_the_decision_names_its_basis(active_mandate, karen, peter, read_mail, kommune_mail):
+    assert policy.authorize(actor=peter, principal=karen, right=read_mail).basis == "power_of_attorney"
+    assert policy.authorize(actor=karen, principal=karen, right=read_mail).basis == "self"
+    assert policy.authorize(actor=peter, principal=karen, right=kommune_mail).basis is None
+
+
+def test_in_force_is_read_from_the_mandates_times_not_its_status(active_mandate, time_machine):
+    from attorney.models import PowerOfAttorney
+
+    assert PowerOfAttorney.objects.in_force().filter(pk=active_mandate.pk).exists()
+    later = active_mandate.valid_until + datetime.timedelta(seconds=1)
+    assert not PowerOfAttorney.objects.in_force(later).filter(pk=active_mandate.pk).exists()
+    assert active_mandate.status == "active"  # no job has run, and it is still not in force
+    before = active_mandate.activated_at - datetime.timedelta(seconds=1)
+    assert not PowerOfAttorney.objects.in_force(before).filter(pk=active_mandate.pk).exists()
+    assert active_mandate.is_in_force(timezone.now())
