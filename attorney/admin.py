@@ -25,6 +25,7 @@ from authorities.catalogue.admin_scoping import (
 from authorities.catalogue.models import Right
 from authorities.catalogue.selectors import in_caseworker_scope
 from portal.cpr import format_cpr
+from portal.errors import NotAllowed
 from portal.forms import add_service_errors
 
 from . import services
@@ -200,7 +201,7 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
                     valid_until=data["valid_until_at"],
                     document=data["document"],
                 )
-            except ValidationError as error:
+            except (ValidationError, NotAllowed) as error:
                 add_service_errors(form, error)
             else:
                 self.log_addition(request, mandate, [{"added": {}}])
@@ -235,7 +236,7 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
                 services.revoke_by_caseworker(
                     power_of_attorney=mandate, acting_user=request.user, reason=form.cleaned_data["reason"]
                 )
-            except ValidationError as error:
+            except (ValidationError, NotAllowed) as error:
                 add_service_errors(form, error)
             else:
                 self.log_change(request, mandate, [{"changed": {"fields": ["status"]}}])

@@ -191,7 +191,7 @@ class ActForForm(forms.Form):
 
 class AccessCodeForm(forms.Form):
     label = forms.CharField(
-        label=_("Who is it for? (optional)"),
+        label=_("Who is it for?"),
         required=False,
         max_length=100,
         help_text=_("For example the name of the bank or care home. Only you and the other party see it."),

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from authorities.catalogue.models import Right
 from portal.audit import record_event
 from portal.cpr import normalize_cpr
+from portal.errors import Conflict, NotAllowed
 from portal.identity import require_verified_identity
 from portal.models import User
 from portal.notifications import notify
@@ -46,10 +47,6 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.PENDING: {Status.ACTIVE, Status.DECLINED, Status.REVOKED, Status.EXPIRED},
     Status.ACTIVE: {Status.REVOKED, Status.RESIGNED, Status.EXPIRED},
 }
-
-
-class TransitionNotAllowed(ValidationError):
-    pass
 
 
 def names_match(given: str, actual: str) -> bool:
@@ -99,7 +96,7 @@ def _lock(mandate: PowerOfAttorney) -> PowerOfAttorney:
 
 def _move(mandate: PowerOfAttorney, new_status: str) -> None:
     if new_status not in TRANSITIONS.get(mandate.status, set()):
-        raise TransitionNotAllowed(
+        raise Conflict(
             _("This power of attorney is %(status)s and cannot be changed that way.")
             % {"status": mandate.get_status_display().lower()},
             code="transition",
@@ -333,9 +330,9 @@ def accept(*, power_of_attorney: PowerOfAttorney, acting_user: User) -> PowerOfA
     with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
         if not _is_addressed_to(mandate, acting_user):
-            raise TransitionNotAllowed(_("This power of attorney is not addressed to you."), code="not_yours")
+            raise NotAllowed(_("This power of attorney is not addressed to you."))
         if mandate.valid_until <= timezone.now():
-            raise TransitionNotAllowed(_("This power of attorney has already ended."), code="ended")
+            raise Conflict(_("This power of attorney has already ended."), code="ended")
         mandate.attorney = acting_user
         _activate(mandate, by=acting_user)
         _audit("accepted", mandate, acting_user)
@@ -348,7 +345,7 @@ def decline(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: st
     with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
         if not _is_addressed_to(mandate, acting_user):
-            raise TransitionNotAllowed(_("This power of attorney is not addressed to you."), code="not_yours")
+            raise NotAllowed(_("This power of attorney is not addressed to you."))
         if mandate.attorney_id is None:
             mandate.attorney = acting_user
             mandate.save(update_fields=["attorney"])
@@ -363,7 +360,7 @@ def revoke(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str
     with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
         if acting_user.pk != mandate.grantor_id:
-            raise TransitionNotAllowed(_("Only the person who gave the power of attorney can revoke it."))
+            raise NotAllowed(_("Only the person who gave the power of attorney can revoke it."))
         _end(mandate, Status.REVOKED, by=acting_user, reason=reason)
         _audit("revoked", mandate, acting_user, reason=reason)
         _notify_parties(mandate, "revoked")
@@ -375,7 +372,7 @@ def resign(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str
     with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
         if acting_user.pk != mandate.attorney_id:
-            raise TransitionNotAllowed(_("Only the attorney can resign from a power of attorney."))
+            raise NotAllowed(_("Only the attorney can resign from a power of attorney."))
         _end(mandate, Status.RESIGNED, by=acting_user, reason=reason)
         _audit("resigned", mandate, acting_user, reason=reason)
         _notify_parties(mandate, "resigned")
@@ -478,11 +475,9 @@ def renew(
     with transaction.atomic(durable=True):
         old = _lock(power_of_attorney)
         if acting_user.pk != old.grantor_id:
-            raise TransitionNotAllowed(_("Only the person who gave the power of attorney can renew it."))
+            raise NotAllowed(_("Only the person who gave the power of attorney can renew it."))
         if old.status != Status.ACTIVE:
-            raise TransitionNotAllowed(
-                _("Only a power of attorney in force can be renewed."), code="transition"
-            )
+            raise Conflict(_("Only a power of attorney in force can be renewed."), code="transition")
         now = timezone.now()
         _validate_period(now, valid_until)
         if valid_until <= old.valid_until:
@@ -517,9 +512,9 @@ def change(
     with transaction.atomic(durable=True):
         old = _lock(power_of_attorney)
         if acting_user.pk != old.grantor_id:
-            raise TransitionNotAllowed(_("Only the person who gave the power of attorney can change it."))
+            raise NotAllowed(_("Only the person who gave the power of attorney can change it."))
         if old.status not in (Status.ACTIVE, Status.PENDING):
-            raise TransitionNotAllowed(_("An ended power of attorney cannot be changed."), code="transition")
+            raise Conflict(_("An ended power of attorney cannot be changed."), code="transition")
         return _grant(
             grantor=old.grantor,
             attorney_national_id=old.attorney.national_id if old.attorney_id else old.invitee_national_id,
@@ -626,9 +621,9 @@ def _lock_open_request(attorney_request: AttorneyRequest, grantor: User) -> Atto
         .get(pk=attorney_request.pk)
     )
     if locked.grantor_id != grantor.pk:
-        raise TransitionNotAllowed(_("This request is not addressed to you."))
+        raise NotAllowed(_("This request is not addressed to you."))
     if locked.status != RequestStatus.PENDING:
-        raise TransitionNotAllowed(_("This request has already been answered."), code="transition")
+        raise Conflict(_("This request has already been answered."), code="transition")
     return locked
 
 
@@ -738,9 +733,7 @@ def register_paper_power_of_attorney(
 
     authority = authority_of_caseworker(acting_user)
     if authority is None and not acting_user.is_superuser:
-        raise TransitionNotAllowed(
-            _("Only caseworkers can register a power of attorney signed on paper."), code="not_caseworker"
-        )
+        raise NotAllowed(_("Only caseworkers can register a power of attorney signed on paper."))
     errors: dict[str, list[str]] = {}
     try:
         grantor_cpr = normalize_cpr(grantor_national_id)
@@ -772,9 +765,7 @@ def register_paper_power_of_attorney(
             {"grantor_national_id": _("No person using the portal has this CPR number and name.")}
         )
     if acting_user.pk == grantor.pk or (acting_user.national_id and acting_user.national_id == attorney_cpr):
-        raise TransitionNotAllowed(
-            _("You cannot register a power of attorney that you are a party to."), code="party"
-        )
+        raise NotAllowed(_("You cannot register a power of attorney that you are a party to."))
 
     with transaction.atomic(durable=True):
         mandate = _grant(
@@ -831,9 +822,8 @@ def revoke_by_caseworker(
     with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
         if not is_in_caseworker_scope(user=acting_user, record=mandate):
-            raise TransitionNotAllowed(
+            raise NotAllowed(
                 _("This power of attorney does not include any rights of your authority."),
-                code="not_your_authority",
             )
         _end(mandate, Status.REVOKED, by=acting_user, reason=reason)
         record_event(
@@ -882,9 +872,9 @@ def create_access_code(
     import secrets
 
     if acting_user.pk not in (power_of_attorney.grantor_id, power_of_attorney.attorney_id):
-        raise TransitionNotAllowed(_("Only the grantor or the attorney can make an access code."))
+        raise NotAllowed(_("Only the grantor or the attorney can make an access code."))
     if not power_of_attorney.is_in_force():
-        raise TransitionNotAllowed(_("Access codes can only be made for a power of attorney in force."))
+        raise Conflict(_("Access codes can only be made for a power of attorney in force."))
     raw = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
     code = "-".join(raw[i : i + 4] for i in range(0, ACCESS_CODE_LENGTH, 4))
     with transaction.atomic(durable=True):
@@ -909,7 +899,7 @@ def create_access_code(
 def revoke_access_code(*, access_code: AccessCode, acting_user: User) -> AccessCode:
     mandate = access_code.power_of_attorney
     if acting_user.pk not in (mandate.grantor_id, mandate.attorney_id):
-        raise TransitionNotAllowed(_("Only the grantor or the attorney can revoke an access code."))
+        raise NotAllowed(_("Only the grantor or the attorney can revoke an access code."))
     with transaction.atomic(durable=True):
         AccessCode.objects.filter(pk=access_code.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()

@@ -32,6 +32,7 @@ from authorities.consent.models import Consent, ConsentRequest, DataCategory
 from authorities.events.models import AuthorityEvent, WebhookDelivery
 from authorities.post.models import Letter
 from portal.cpr import format_cpr
+from portal.errors import NotAllowed
 from portal.forms import add_service_errors
 
 # --- The catalogue: the service desk edits it, caseworkers look up their own authority's part ---
@@ -264,7 +265,7 @@ class ApplicationAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
                     status=form.cleaned_data["status"],
                     decision_text=form.cleaned_data["decision_text"],
                 )
-            except ValidationError as error:
+            except (ValidationError, NotAllowed) as error:
                 add_service_errors(form, error)
             else:
                 application.refresh_from_db()

@@ -13,6 +13,7 @@ from authorities.catalogue.admin_scoping import AuthorityScopedAdminMixin, ReadO
 from authorities.history.selectors import audit_events_about_cpr
 
 from .cpr import format_cpr
+from .errors import NotAllowed
 from .forms import add_service_errors
 from .identity import verify_identity_in_person
 from .models import AuditEvent, IdentityDocument, User
@@ -106,7 +107,7 @@ class UserAdmin(AuthorityScopedAdminMixin, DjangoUserAdmin):
                         name=data["name"],
                         document=data["document"],
                     )
-                except ValidationError as error:
+                except (ValidationError, NotAllowed) as error:
                     add_service_errors(form, error)
                 else:
                     messages.success(

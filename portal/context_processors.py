@@ -9,4 +9,6 @@ def portal(request) -> dict:
         "acting_for": getattr(request, "acting_for", None),
         # Each language is named in its own language, untranslated.
         "portal_languages": settings.LANGUAGES,
+        # Seconds without activity before the session ends, for the timeout warning (portal.js).
+        "session_seconds": settings.SESSION_COOKIE_AGE,
     }

@@ -1,15 +1,18 @@
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .cpr import normalize_cpr
 from .models import Language, User
 
 
-def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field if the form has it, else on top."""
-    if hasattr(error, "error_dict"):
+def add_service_errors(form, error: ValidationError | PermissionDenied) -> None:
+    """Show a service's refusal on the form: an ``Invalid`` or ``Conflict`` on its field if the form
+    has it, else on top; a ``NotAllowed`` on top."""
+    if isinstance(error, PermissionDenied):
+        form.add_error(None, str(error))
+    elif hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():
             form.add_error(field if field in form.fields else None, messages)
     else:

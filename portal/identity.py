@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 
 from .audit import record_event
 from .cpr import normalize_cpr
+from .errors import NotAllowed
 from .models import IdentityDocument, IdentityVerification, User
 from .notifications import notify
 
 
-class IdentityNotVerified(PermissionDenied):
+class IdentityNotVerified(NotAllowed):
     """The account's CPR number is only claimed, so it may not do this."""
 
 
@@ -130,7 +131,7 @@ def verify_identity_in_person(
     document are stored and audited; the document's own number is not.
     """
     if not acting_user.has_perm("portal.verify_identity") or acting_user.pk == user.pk:
-        raise PermissionDenied(_("You may not verify this person's identity."))
+        raise NotAllowed(_("You may not verify this person's identity."))
     if document not in IdentityDocument.values:
         raise ValidationError({"document": _("Choose the kind of identity document you saw.")})
     try:

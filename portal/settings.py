@@ -249,6 +249,8 @@ SPECTACULAR_SETTINGS = {
 # --- Language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "da"
 LANGUAGES = [("da", "Dansk"), ("en", "English")]
+# English dates day-month-year and times on the 24-hour clock (portal/formats/en).
+FORMAT_MODULE_PATH = ["portal.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Copenhagen"
 USE_I18N = True

@@ -24,6 +24,7 @@ urlpatterns = [
     path("tilgaengelighed/", views.accessibility_statement, name="accessibility"),
     path("sprog/", views.switch_language, name="switch_language"),
     path("konto/oversigt/", views.account_settings, name="account_settings"),
+    path("konto/forbliv-logget-ind/", views.session_keepalive, name="session_keepalive"),
     path("beskeder/", views.notices, name="notices"),
     path("konto/identitet/", views.identity, name="identity"),
     path("konto/mitid/bekraeft/", eid.step_up, name="eid_step_up"),

@@ -29,6 +29,13 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     return set_language(request)
 
 
+@require_POST
+def session_keepalive(request: HttpRequest) -> HttpResponse:
+    """ "Stay logged in" in the timeout warning: any request renews the session (SESSION_SAVE_EVERY_REQUEST).
+    Answers 204 while logged in, 401 once the session has ended, so the page knows which it is."""
+    return HttpResponse(status=204 if request.user.is_authenticated else 401)
+
+
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/account.html", {"mfa_enabled": is_mfa_enabled(request.user)})

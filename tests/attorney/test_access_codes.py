@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from attorney import services
 from attorney.models import AccessCode, AccessCodeView
+from portal.errors import NotAllowed
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +123,7 @@ def test_every_view_is_logged_and_visible_to_both_parties(client, login, code, a
 
 
 def test_other_people_cannot_make_or_revoke_codes(active_mandate, ole):
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotAllowed):
         services.create_access_code(power_of_attorney=active_mandate, acting_user=ole)
 
 

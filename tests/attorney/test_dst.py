@@ -138,9 +138,9 @@ def dd_after(label: str, html: str) -> str:
     ("day", "language", "valid_from_label", "valid_until_label", "shown", "not_shown"),
     [
         (SPRING_FORWARD, "da", "Gyldig fra", "Gyldig til og med", "28. marts 2027", "27. marts 2027"),
-        (SPRING_FORWARD, "en", "Valid from", "Valid until and including", "March 28, 2027", "March 27, 2027"),
+        (SPRING_FORWARD, "en", "Valid from", "Valid until and including", "28 March 2027", "27 March 2027"),
         (FALL_BACK, "da", "Gyldig fra", "Gyldig til og med", "31. oktober 2027", "30. oktober 2027"),
-        (FALL_BACK, "en", "Valid from", "Valid until and including", "Oct. 31, 2027", "Oct. 30, 2027"),
+        (FALL_BACK, "en", "Valid from", "Valid until and including", "31 October 2027", "30 October 2027"),
     ],
     ids=["spring-forward-da", "spring-forward-en", "fall-back-da", "fall-back-en"],
 )

@@ -493,7 +493,7 @@ class PowerOfAttorneyStateMachineTests(TestCase):
         with self.assertRaises(ValidationError) as caught:
             call()
         if transition:
-            self.assertIsInstance(caught.exception, services.TransitionNotAllowed)
+            self.assertIsInstance(caught.exception, services.Conflict)
         self.assertEqual(self._snapshot(), before, "a refused call changed something")
 
     # -- invariants ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from attorney import policy, selectors, services
 from attorney.models import PowerOfAttorney, Status
 from authorities.models import CitizenFile, CitizenFileUserObjectPermission
 from portal.audit import verify_chain
+from portal.errors import NotAllowed
 from portal.models import AuditEvent, Notice, OutboundEmail
 
 from ..conftest import grant
@@ -150,7 +151,7 @@ def test_accept_activates_and_grants_one_object_permission_per_right(karen, pete
 
 def test_accept_by_someone_else_is_refused(karen, peter, ole, read_mail):
     mandate = grant(karen, peter, [read_mail])
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotAllowed):
         services.accept(power_of_attorney=mandate, acting_user=ole)
     mandate.refresh_from_db()
     assert mandate.status == Status.PENDING
@@ -189,7 +190,7 @@ def test_revoke_removes_the_permissions_at_once(active_mandate, karen, peter, re
 
 def test_only_the_grantor_can_revoke(active_mandate, peter, ole):
     for someone in (peter, ole):
-        with pytest.raises(ValidationError):
+        with pytest.raises(NotAllowed):
             services.revoke(power_of_attorney=active_mandate, acting_user=someone)
     active_mandate.refresh_from_db()
     assert active_mandate.status == Status.ACTIVE
@@ -204,7 +205,7 @@ def test_resign_removes_the_permissions(active_mandate, karen, peter, read_mail)
 
 def test_only_the_attorney_can_resign(active_mandate, karen, ole):
     for someone in (karen, ole):
-        with pytest.raises(ValidationError):
+        with pytest.raises(NotAllowed):
             services.resign(power_of_attorney=active_mandate, acting_user=someone)
 
 

@@ -27,6 +27,12 @@ CHROMIUM_ARGS = [
 SKIP_REASON = "browser tests need Debian's Chromium at /usr/bin/chromium: apt-get install -y chromium"
 
 
+def pytest_report_header(config):
+    if not shutil.which("java"):
+        return "HTML check of the browser tests' pages: skipped, no java (apt-get install -y default-jre-headless)"
+    return "HTML check of the browser tests' pages: Nu HTML Checker (vnu-jar from npm)"
+
+
 def pytest_collection_modifyitems(config, items):
     if CHROMIUM.exists():
         return
@@ -61,14 +67,18 @@ def chromium():
 @pytest.fixture
 def people_at(chromium, live_server, recorder, request):
     """Open a browser for a person: ``people_at("karen")``; each has its own session."""
-    from .support import SCREENSHOTS, Person, slug
+    from .support import HTML_OUTPUT, SCREENSHOTS, Person, slug
 
     shutil.rmtree(SCREENSHOTS / slug(request.node.name), ignore_errors=True)
+    shutil.rmtree(HTML_OUTPUT / slug(request.node.name), ignore_errors=True)
     opened = []
     numbers = itertools.count(1)
 
-    def _open(who: str, language: str = "da") -> Person:
-        person = Person(chromium, live_server.url, recorder, request.node.name, who, language, numbers)
+    def _open(who: str, language: str = "da", **screen) -> Person:
+        """``screen``: ``width`` (px), ``zoom`` (2 = 200 %) and ``touch`` of the person's device."""
+        person = Person(
+            chromium, live_server.url, recorder, request.node.name, who, language, numbers, **screen
+        )
         opened.append(person)
         return person
 

@@ -12,6 +12,8 @@ import itertools
 import json
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,13 @@ SCREENSHOTS = OUTPUT / "screenshots"
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
 # Set to 1 to refresh the screenshots committed under docs/screenshots (see the README).
 UPDATE_DOCS = os.environ.get("FULDMAGT_DOCS_SCREENSHOTS") == "1"
+
+# The Nu HTML Checker (vnu-jar from npm, run with Java): every page's HTML as the portal sent it
+# must be valid. Installed by ``html_checker()`` into a git-ignored folder on first use.
+VNU_VERSION = "26.9.27"
+VNU_DIR = ROOT / ".vnu"
+VNU_JAR = VNU_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+HTML_OUTPUT = OUTPUT / "html"
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 OTHER_LANGUAGE = {"da": "en", "en": "da"}
@@ -53,6 +62,15 @@ _PAGE_FACTS = """() => ({
     lang: document.documentElement.lang,
     h1: [...document.querySelectorAll("h1")].map(h => h.checkVisibility() ? h.innerText.trim() : ""),
 })"""
+
+# How far the page reaches to the right of the window, and the widest things that stick out.
+_REFLOW = """() => {
+    const width = document.documentElement.clientWidth;
+    const out = [...document.querySelectorAll("body *")]
+        .filter(el => el.checkVisibility() && el.getBoundingClientRect().right > width + 1)
+        .map(el => el.outerHTML.slice(0, 160));
+    return {width, scroll: document.documentElement.scrollWidth, out: out.slice(-5)};
+}"""
 
 # How a focused element shows its focus: its own outline or box shadow, or (for the design system's
 # checkboxes and radios, whose input is transparent) the outline drawn on its label's ::before box.
@@ -117,6 +135,50 @@ class Recorder:
         (OUTPUT / "axe-report.md").write_text("\n".join(lines) + "\n")
 
 
+def html_checker() -> Path | None:
+    """The vnu.jar to check pages with, installed with npm if needed; None without Java."""
+    if not shutil.which("java"):
+        return None
+    if not VNU_JAR.exists():
+        npm = shutil.which("npm")
+        assert npm, "the HTML check needs npm to install vnu-jar (apt-get install -y npm)"
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(VNU_DIR),
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                f"vnu-jar@{VNU_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return VNU_JAR
+
+
+def check_html(files: list[Path]) -> list[str]:
+    """Errors the Nu HTML Checker finds in these files, one line each."""
+    jar = html_checker()
+    if jar is None or not files:
+        return []
+    java = shutil.which("java")
+    done = subprocess.run(
+        [java, "-jar", str(jar), "--format", "json", "--exit-zero-always", *map(str, files)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    errors = []
+    for message in json.loads(done.stderr or done.stdout)["messages"]:
+        if message.get("type") == "error" or message.get("subType") == "fatal":
+            where = Path(message.get("url", "")).name
+            errors.append(f"HTML error in {where} line {message.get('lastLine')}: {message['message']}")
+    return errors
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -143,6 +205,9 @@ class Person:
         who: str,
         language: str = "da",
         numbers: Iterator[int] | None = None,
+        width: int = 1280,
+        zoom: float = 1,
+        touch: bool = False,
     ):
         self.base_url = base_url.rstrip("/")
         self.recorder = recorder
@@ -152,7 +217,11 @@ class Person:
             base_url=self.base_url,
             locale="da-DK" if language == "da" else "en-GB",
             timezone_id="Europe/Copenhagen",
-            viewport={"width": 1280, "height": 800},
+            # A screen ``width`` pixels wide at ``zoom`` (2 = 200 %) shows width/zoom CSS pixels, as
+            # browser zoom does: 1280 px at 400 % lays the page out in 320 CSS px (WCAG 1.4.10).
+            viewport={"width": round(width / zoom), "height": round(800 / zoom)},
+            device_scale_factor=zoom,
+            has_touch=touch,
         )
         # axe-core goes into every page before the page's own scripts; an init script is not
         # subject to the portal's Content-Security-Policy, which stays in force.
@@ -166,6 +235,8 @@ class Person:
         self._numbers = numbers or itertools.count(1)  # screenshots of one test share a sequence
         self._unchecked: list[str] = []
         self._problems: list[str] = []
+        self._document = None  # the last page the person's tab loaded, as the portal sent it
+        self._html_files: list[Path] = []
         self.page.on("framenavigated", self._navigated)
         self.page.on("pageerror", lambda error: self._problems.append(f"JavaScript error: {error}"))
         self.page.on("console", self._console)
@@ -196,6 +267,8 @@ class Person:
             self._problems.append(f"console error on {self.page.url}: {text}")
 
     def _response(self, response) -> None:
+        if response.request.resource_type == "document" and response.frame == self.page.main_frame:
+            self._document = response
         if (
             response.request.resource_type != "document"
             and response.status >= 400
@@ -206,6 +279,7 @@ class Person:
     def finish(self) -> None:
         """Called when the test ends: every page visited was checked, and nothing broke on the way."""
         try:
+            self._problems.extend(check_html(self._html_files))
             assert not self._unchecked, f"{self.who} visited pages that were not checked: {self._unchecked}"
             assert not self._problems, f"{self.who}'s browser reported problems:\n" + "\n".join(
                 self._problems
@@ -224,11 +298,17 @@ class Person:
 
     # --- checks --------------------------------------------------------------------------------
 
-    def _check_page(self, page: Page, name: str, language: str) -> None:
+    def _check_page(self, page: Page, name: str, language: str, document=None) -> None:
         shown = page.evaluate(_PAGE_FACTS)
         assert shown["lang"] == language, f"{name}: the page is in {shown['lang']!r}, not {language!r}"
         assert len(shown["h1"]) == 1, f"{name} ({language}) must have exactly one h1, has {shown['h1']}"
         assert shown["h1"][0], f"{name} ({language}): the h1 is empty or hidden"
+        # WCAG 1.4.10 Reflow: nothing may need scrolling sideways, at any width the person has.
+        reflow = page.evaluate(_REFLOW)
+        assert reflow["scroll"] <= reflow["width"], (
+            f"{name} ({language}) scrolls sideways at {reflow['width']} CSS px "
+            f"({reflow['scroll']} px wide); sticking out: {reflow['out']}"
+        )
         violations = page.evaluate(_RUN_AXE, WCAG_TAGS)
         self.recorder.add(AxeResult(self.test_name, name, language, page.url, violations))
         assert not violations, f"axe found WCAG 2.1 A/AA violations on {name} ({language}, {page.url}):\n" + (
@@ -240,6 +320,13 @@ class Person:
         page.screenshot(
             path=str(folder / f"{number:02d}-{self.who}-{slug(name)}-{language}.png"), full_page=True
         )
+        # The HTML as sent (before scripts changed it), for the Nu HTML Checker at the end of the test.
+        if document is not None and document.url == page.url and html_checker() is not None:
+            html_folder = HTML_OUTPUT / slug(self.test_name)
+            html_folder.mkdir(parents=True, exist_ok=True)
+            html_file = html_folder / f"{number:02d}-{self.who}-{slug(name)}-{language}.html"
+            html_file.write_bytes(document.body())
+            self._html_files.append(html_file)
 
     def check(
         self, name: str, *, docs: str | None = None, other_language: bool = True, reload: bool = False
@@ -251,7 +338,7 @@ class Person:
         """
         self.page.wait_for_load_state("load")
         language = self.language
-        self._check_page(self.page, name, language)
+        self._check_page(self.page, name, language, self._document)
         if docs and UPDATE_DOCS:
             DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             self.page.evaluate("window.scrollTo(0, 0)")
@@ -268,8 +355,8 @@ class Person:
         if self._second is None:
             self._second = self.context.new_page()
         try:
-            self._second.goto(url)
-            self._check_page(self._second, name, other)
+            document = self._second.goto(url)
+            self._check_page(self._second, name, other, document)
         finally:
             self.set_language(language)
             # Give the person's own tab the focus back, or :focus styles would not apply in it.
@@ -277,6 +364,28 @@ class Person:
         if reload:
             self.page.reload()
             self._unchecked.clear()
+
+    def check_open(self, name: str, *, docs: str | None = None) -> None:
+        """Check something opened on the page shown (a drawer, a dialog) without reloading it: axe
+        and reflow as in ``check``, and a screenshot of the window only (a full-page screenshot
+        resizes the window, which closes the design system's drawer)."""
+        language = self.language
+        reflow = self.page.evaluate(_REFLOW)
+        assert reflow["scroll"] <= reflow["width"], f"{name} scrolls sideways: {reflow}"
+        violations = self.page.evaluate(_RUN_AXE, WCAG_TAGS)
+        self.recorder.add(AxeResult(self.test_name, name, language, self.page.url, violations))
+        assert not violations, f"axe found WCAG 2.1 A/AA violations on {name} ({language}):\n" + (
+            _describe(violations)
+        )
+        folder = SCREENSHOTS / slug(self.test_name)
+        folder.mkdir(parents=True, exist_ok=True)
+        number = next(self._numbers)
+        # animations="disabled" shows the drawer where it ends up, not halfway through sliding in.
+        shot = folder / f"{number:02d}-{self.who}-{slug(name)}-{language}.png"
+        self.page.screenshot(path=str(shot), animations="disabled")
+        if docs and UPDATE_DOCS:
+            DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(DOCS_SCREENSHOTS / f"{docs}.png"), animations="disabled")
 
     # --- moving around -------------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ def test_peter_acts_for_karen_until_she_revokes(invitation, people_at):
     expect(peter.main()).to_contain_text("Læse post fra Skattestyrelsen")
     peter.click(page.get_by_role("button", name="Acceptér"), "power of attorney accepted")
     expect(page.locator("h1")).to_have_text("Fuldmagt fra Karen Jensen")
+    # The tab and the browser history name the power of attorney, not just "Fuldmagt".
+    expect(page).to_have_title("Fuldmagt fra Karen Jensen – Fuldmagt")
     expect(page.get_by_role("status")).to_have_text("Du har accepteret fuldmagten fra Karen Jensen.")
     expect(peter.main().locator("dl")).to_contain_text("Aktiv")
 

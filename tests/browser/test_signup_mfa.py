@@ -50,15 +50,15 @@ def test_karen_signs_up_and_sets_up_two_factor_authentication(catalogue, people_
 
     karen.click(karen.menu("Min konto"), "my account")
     expect(page.locator("dl")).to_contain_text("010245-1234")
-    expect(page.locator("dl")).to_contain_text("Fra")  # two-factor authentication is off
+    expect(page.locator("dl")).to_contain_text("Slået fra")  # two-factor authentication is off
 
     karen.click(page.get_by_role("link", name="Totrinsbekræftelse"), "two-factor authentication")
-    karen.click(page.get_by_role("link", name="Aktiver"), "confirm your password")
+    karen.click(page.get_by_role("link", name="Slå til"), "confirm your password")
     karen.reauthenticate(PASSWORD, "activate authenticator app", reload=True)
     secret = page.locator("#authenticator_secret").input_value()
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
-    page.get_by_label("Autentificeringskode").fill(current_totp(secret))
-    karen.click(page.get_by_role("button", name="Aktiver"), "recovery codes")
+    page.get_by_label("Kode fra godkendelsesappen").fill(current_totp(secret))
+    karen.click(page.get_by_role("button", name="Slå til"), "recovery codes")
     codes = page.locator("#recovery_codes").input_value().split()
     assert len(codes) == 10
     assert Authenticator.objects.filter(user=karen_row, type=Authenticator.Type.TOTP).exists()
@@ -73,4 +73,4 @@ def test_karen_signs_up_and_sets_up_two_factor_authentication(catalogue, people_
     karen.click(page.get_by_role("button", name="Log ind"), "after two-factor login")
     expect(page.locator(".portal-user")).to_contain_text("Karen Jensen")
     karen.click(karen.menu("Min konto"), "my account with two-factor on")
-    expect(page.locator("dl")).to_contain_text("Til")
+    expect(page.locator("dl")).to_contain_text("Slået til")

@@ -77,7 +77,7 @@ def test_a_password_session_cannot_give(client, idp, login, karen, peter, read_m
     assert is_step_up(response)
     assert not PowerOfAttorney.objects.exists()
     page = client.get(response["Location"]).content.decode()
-    assert "To do this you must log in with MitID" in page
+    assert "To do this you must log in with MitID" in page or "skal du logge ind med MitID" in page
     assert 'name="loa" value="Substantial"' in page
 
 

@@ -21,6 +21,7 @@ from attorney.models import PowerOfAttorney, Status
 from authorities.clients.services import create_api_client
 from authorities.consent import services as consent_services
 from authorities.models import ConsentRequest, DataCategory
+from portal.errors import NotAllowed
 from portal.identity import verify_identity_in_person
 from portal.models import AuditEvent, IdentityVerification, Notice, User
 
@@ -108,7 +109,7 @@ def test_a_squatter_sees_no_invitation_for_the_cpr_number(client, squatter, invi
 
 def test_a_squatter_cannot_accept_the_invitation_by_page_or_service(client, squatter, invitation_to_anne):
     assert client.post(reverse("attorney:accept", args=[invitation_to_anne.pk])).status_code == 403
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotAllowed):
         attorney_services.accept(power_of_attorney=invitation_to_anne, acting_user=squatter)
     invitation_to_anne.refresh_from_db()
     assert invitation_to_anne.status == Status.PENDING
@@ -418,7 +419,7 @@ def test_an_invitation_with_another_name_is_not_shown_to_the_verified_owner(kare
     )
     assert mandate.attorney is None
     assert list(attorney_selectors.invitations_for(peter)) == []
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotAllowed):
         attorney_services.accept(power_of_attorney=mandate, acting_user=peter)
 
 
