@@ -5,7 +5,6 @@ its RFC 6962 leaf hash and queues it, in its own transaction and without any loc
 later gives it its index in the Merkle tree and signs a checkpoint that outside parties keep.
 """
 
-import contextvars
 import json
 
 from django.conf import settings
@@ -13,10 +12,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .events import Action
+from .logs import current_request_id  # defined there so that log lines carry it too
 from .merkle import leaf_hash
 from .models import AuditEvent, AuditLogQueue, User
-
-current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_request_id", default="")
 
 
 def entry_bytes(event: AuditEvent) -> bytes:

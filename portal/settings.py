@@ -113,6 +113,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="fuldmagt"),
+            # An unreachable Redis fails a request within seconds instead of hanging a web worker.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -138,6 +140,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "resend-unsent-emails": {
         "task": "portal.tasks.resend_unsent_emails",
+        "schedule": 60.0 * 10,
+    },
+    "resend-pending-webhooks": {
+        "task": "authorities.tasks.resend_pending_webhooks",
         "schedule": 60.0 * 10,
     },
     "expire-due-consents": {
@@ -175,6 +181,10 @@ AUDIT_LOG_BATCH_SIZE = env.int("AUDIT_LOG_BATCH_SIZE", default=5000)
 # Authorities get a checkpoint in their event feed and webhooks at most this often (seconds).
 AUDIT_LOG_PUBLISH_INTERVAL = env.int("AUDIT_LOG_PUBLISH_INTERVAL", default=300)
 AUDIT_LOG_API_RATE = env.str("AUDIT_LOG_API_RATE", default="600/min")
+
+# Emails and webhook deliveries still unsent this long after they were written are queued again
+# (their task was lost to a broker outage or a killed worker; sending twice is prevented by a row lock).
+OUTBOX_RESEND_AFTER_SECONDS = env.int("OUTBOX_RESEND_AFTER_SECONDS", default=10 * 60)
 
 # --- Accounts ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
@@ -334,6 +344,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # A load balancer asks for health over plain http inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -388,11 +400,21 @@ for _saml_app in SOCIALACCOUNT_PROVIDERS["saml"]["APPS"]:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(sso_origin(_saml_app))
 # --- end of National eID ----------------------------------------------------------------------
 
+# Production logs one JSON object per line with the request id (portal.logs); development plain text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "portal.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# Celery's worker and beat keep Django's logging (and so the JSON lines) instead of their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 SITE_NAME = _("Fuldmagt")

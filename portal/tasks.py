@@ -44,7 +44,7 @@ def send_outbound_email(email_id: int) -> bool:
 @shared_task
 def resend_unsent_emails() -> int:
     """Beat: queue again emails that were never sent (the broker was down, or the retries ran out)."""
-    stale = timezone.now() - datetime.timedelta(minutes=10)
+    stale = timezone.now() - datetime.timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
     ids = list(
         OutboundEmail.objects.filter(
             sent_at__isnull=True, created_at__lte=stale, attempts__lt=MAX_EMAIL_ATTEMPTS * 3

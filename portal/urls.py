@@ -7,7 +7,7 @@ from django.views.generic import RedirectView
 from attorney import views as attorney_views
 from authorities.history import views as history_views
 
-from . import eid, local_mitid, views
+from . import eid, health, local_mitid, views
 from .eid_settings import LOCAL_LOGIN_PATH
 
 # The admin logs in through allauth, so caseworkers get the same MFA and rate limits as everyone.
@@ -15,8 +15,13 @@ admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Fuldmagt – sagsbehandling"
 admin.site.site_title = "Fuldmagt"
 
+# A database or Redis outage answers 503 with a plain page, anything else the plain 500 page.
+handler500 = "portal.outage.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("tilgaengelighed/", views.accessibility_statement, name="accessibility"),
     path("sprog/", views.switch_language, name="switch_language"),
     path("konto/oversigt/", views.account_settings, name="account_settings"),

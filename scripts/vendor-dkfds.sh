@@ -17,6 +17,14 @@ cp -r "$src/img" "$dst/img"
 for kind in eot ttf woff woff2; do
   cp -r "$src/fonts/IBMPlexSans/complete/$kind" "$dst/fonts/IBMPlexSans/complete/"
 done
+# The source maps are not vendored, so their references go too: whitenoise's manifest storage
+# (production's collectstatic) refuses a file that points at a missing one.
+sed -i -E -e 's@/\*# sourceMappingURL=[^*]*\*/@@' -e 's@^//# sourceMappingURL=.*$@@' \
+  "$dst/css/dkfds-borgerdk.min.css" "$dst/js/dkfds.min.js"
+if grep -l sourceMappingURL "$dst/css/dkfds-borgerdk.min.css" "$dst/js/dkfds.min.js"; then
+  echo "a sourceMappingURL reference is left in the files above" >&2
+  exit 1
+fi
 cp "$work/node_modules/dkfds/LICENSE.md" "$dst/LICENSE.md"
 echo "$version" > "$dst/VERSION"
 echo "dkfds $version vendored into static/vendor/dkfds"

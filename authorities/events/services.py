@@ -1,4 +1,5 @@
 import base64
+import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -126,10 +127,12 @@ def _resolves_to_internal_address(host: str) -> bool:
 
 def register_webhook(*, client: ApiClient, url: str) -> tuple[ApiClient, str]:
     """Set a client's webhook address and give it a new signing secret, returned only now."""
+    import base64
     import secrets
 
     url = validate_webhook_url(url)
-    secret = "whsec_" + secrets.token_urlsafe(32)
+    # A Standard Webhooks secret: "whsec_" and 32 random bytes in base64.
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     with transaction.atomic():
         ApiClient.objects.filter(pk=client.pk).update(webhook_url=url, webhook_secret=secret)
         forget_cached_client(client)
@@ -158,27 +161,62 @@ def event_body(event: AuthorityEvent) -> dict:
     }
 
 
-def sign_webhook(*, secret: str, timestamp: int, body: bytes) -> str:
-    """HMAC-SHA256 over "<timestamp>.<body>", so a receiver can check origin and freshness."""
+def webhook_signing_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: the base64 after "whsec_"."""
+    import base64
+    import binascii
+
+    encoded = secret.removeprefix("whsec_")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        # Secrets issued before the portal followed the spec were URL-safe base64 without padding.
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+
+
+def sign_webhook(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks signature: "v1," and base64 HMAC-SHA256 over "<id>.<timestamp>.<body>"."""
+    import base64
     import hashlib
     import hmac
 
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(webhook_signing_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
 
 
 class WebhookDeliveryError(Exception):
     pass
 
 
+WEBHOOK_MAX_ATTEMPTS = 11  # the first and ten retries (authorities.events.tasks.deliver_webhook)
+
+
 def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
-    """Send one event to one webhook. True when delivered (now or before); raises to be retried."""
+    """Send one event to one webhook. True when delivered (now or before); raises to be retried.
+
+    The delivery row stays locked while sending, so a second run of the task (redelivered after a
+    worker crash, or queued again by ``resend_pending_webhooks``) waits and then finds it delivered.
+    A failed attempt is committed before the task is retried.
+    """
+    with transaction.atomic():
+        outcome = _deliver_locked(delivery_id=delivery_id, final_attempt=final_attempt)
+    if isinstance(outcome, WebhookDeliveryError):
+        raise outcome
+    return outcome
+
+
+def _deliver_locked(*, delivery_id: int, final_attempt: bool) -> "bool | WebhookDeliveryError":
     import json
     import time
     import urllib.error
     import urllib.request
 
-    delivery = WebhookDelivery.objects.select_related("event", "client").get(pk=delivery_id)
+    delivery = (
+        WebhookDelivery.objects.select_for_update(of=("self",))
+        .select_related("event", "client")
+        .get(pk=delivery_id)
+    )
     if delivery.status == DeliveryStatus.DELIVERED:
         return True
     client = delivery.client
@@ -188,6 +226,7 @@ def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
         )
         return False
     body = json.dumps(event_body(delivery.event), separators=(",", ":")).encode()
+    message_id = str(delivery.event.event_id)
     timestamp = int(time.time())
     request = urllib.request.Request(  # noqa: S310 - the scheme was checked when the webhook was registered
         delivery.url,
@@ -196,9 +235,11 @@ def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
         headers={
             "Content-Type": "application/json",
             "User-Agent": "Fuldmagt-Webhooks/1",
-            "X-Fuldmagt-Event-Id": str(delivery.event.event_id),
-            "X-Fuldmagt-Signature": sign_webhook(
-                secret=client.webhook_secret, timestamp=timestamp, body=body
+            # Standard Webhooks: the id stays the same on every retry, so receivers drop duplicates by it.
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign_webhook(
+                secret=client.webhook_secret, message_id=message_id, timestamp=timestamp, body=body
             ),
         },
     )
@@ -222,4 +263,20 @@ def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
     )
     if final_attempt:
         return False
-    raise WebhookDeliveryError(error_text)
+    return WebhookDeliveryError(error_text)
+
+
+def resend_pending_webhooks(*, now: datetime.datetime | None = None) -> int:
+    """Queue again deliveries still pending after a while: their task was lost (the broker was down
+    when the event was written, or a worker was killed while sending). Deliveries waiting for a
+    retry are queued too; the row lock and the status check keep each event delivered once."""
+    now = now or timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
+    ids = list(
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, created_at__lte=stale, attempts__lt=WEBHOOK_MAX_ATTEMPTS * 3
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for delivery_id in ids:
+        _schedule_delivery(delivery_id)
+    return len(ids)

@@ -12,3 +12,9 @@ def deliver_webhook(self, delivery_id: int) -> bool:
         return services.attempt_webhook_delivery(delivery_id=delivery_id, final_attempt=final)
     except services.WebhookDeliveryError as error:
         raise self.retry(exc=error, countdown=min(2**self.request.retries, 3600)) from error
+
+
+@shared_task(name="authorities.tasks.resend_pending_webhooks")
+def resend_pending_webhooks() -> int:
+    """Beat: queue again webhook deliveries whose task was lost."""
+    return services.resend_pending_webhooks()

@@ -1,12 +1,14 @@
-import hashlib
-import hmac
+import base64
+import datetime
 import http.server
-import json
 import threading
+import time
 
 import pytest
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from attorney import services as attorney_services
 from authorities.clients import services as clients_services
@@ -28,27 +30,28 @@ class Receiver:
         self.secret = ""
         self.received: dict[str, dict] = {}
         self.bad_signatures = 0
+        self.webhook_ids: list[str] = []
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.calls += 1
+                receiver.webhook_ids.append(self.headers["webhook-id"])
                 if receiver.calls <= receiver.fail_first:
                     self.send_response(503)
                     self.end_headers()
                     return
-                fields = dict(part.split("=", 1) for part in self.headers["X-Fuldmagt-Signature"].split(","))
-                expected = hmac.new(
-                    receiver.secret.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256
-                ).hexdigest()
-                if not hmac.compare_digest(expected, fields["v1"]):
+                try:
+                    # The Standard Webhooks reference library, as an authority would use it.
+                    event = Webhook(receiver.secret).verify(body, dict(self.headers))
+                except WebhookVerificationError:
                     receiver.bad_signatures += 1
                     self.send_response(400)
                     self.end_headers()
                     return
-                event = json.loads(body)
-                receiver.received.setdefault(event["id"], event)  # de-duplicate by event id
+                assert self.headers["webhook-id"] == event["id"]
+                receiver.received.setdefault(event["id"], event)  # de-duplicate by the webhook id
                 self.send_response(204)
                 self.end_headers()
 
@@ -140,6 +143,8 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_the_event_once(
         attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     assert flaky.calls == 3
     assert len(flaky.received) == 1
+    # Every attempt carries the same webhook-id, the event's id, so a receiver can drop duplicates.
+    assert flaky.webhook_ids == [next(iter(flaky.received))] * 3
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 3)
 
@@ -274,7 +279,10 @@ def test_registering_returns_the_secret_once(client, skat_client):
     _, token = skat_client
     response = register(client, token, "https://hooks.skat.example/fuldmagt")
     assert response.status_code == 200
-    assert response.json()["secret"].startswith("whsec_")
+    secret = response.json()["secret"]
+    # Standard Webhooks' format: "whsec_" and the key in base64.
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
     assert ApiClient.objects.get().webhook_url == "https://hooks.skat.example/fuldmagt"
 
 
@@ -317,3 +325,79 @@ def test_removing_the_webhook_stops_deliveries(client, skat_client, active_manda
     assert client.delete(reverse("api:webhook"), HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
     attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
     assert not WebhookDelivery.objects.exists()
+
+
+# --- Standard Webhooks signatures ---------------------------------------------------------------
+
+
+def test_the_signature_is_the_one_the_standard_webhooks_library_computes():
+    secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    body = b'{"id":"6f1c","type":"power_of_attorney.revoked"}'
+    timestamp = int(time.time())
+    ours = events_services.sign_webhook(secret=secret, message_id="6f1c", timestamp=timestamp, body=body)
+    headers = {"webhook-id": "6f1c", "webhook-timestamp": str(timestamp), "webhook-signature": ours}
+    assert Webhook(secret).verify(body, headers)["type"] == "power_of_attorney.revoked"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"webhook-id": "another"},
+        {"webhook-timestamp": str(int(time.time()) - 3600)},
+        {"webhook-signature": "v1," + base64.b64encode(b"x" * 32).decode()},
+    ],
+)
+def test_a_changed_id_old_timestamp_or_wrong_signature_does_not_verify(change):
+    secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    body = b'{"id":"6f1c"}'
+    timestamp = int(time.time())
+    headers = {
+        "webhook-id": "6f1c",
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": events_services.sign_webhook(
+            secret=secret, message_id="6f1c", timestamp=timestamp, body=body
+        ),
+    }
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body, headers | change)
+
+
+def test_a_secret_issued_before_the_standard_format_still_signs_with_its_own_bytes():
+    key = b"\xfb\xff" * 16  # URL-safe base64 of these bytes has "-" and "_"
+    old_secret = "whsec_" + base64.urlsafe_b64encode(key).decode().rstrip("=")
+    assert events_services.webhook_signing_key(old_secret) == key
+
+
+# --- lost delivery tasks -------------------------------------------------------------------------
+
+
+def test_a_delivery_whose_task_was_lost_is_sent_once_by_the_resend_job(
+    receiver, skat_client, active_mandate, karen, time_machine
+):
+    from authorities.tasks import resend_pending_webhooks
+
+    target = receiver()
+    hook(skat_client, target)
+    attorney_services.revoke(
+        power_of_attorney=active_mandate, acting_user=karen
+    )  # no on-commit: the broker was down
+    assert target.calls == 0
+    assert resend_pending_webhooks() == 0  # too fresh: its own task may still be on the way
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=11))
+
+    assert resend_pending_webhooks() == 1
+    assert [e["type"] for e in target.received.values()] == ["power_of_attorney.revoked"]
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+    assert resend_pending_webhooks() == 0
+    assert target.calls == 1
+
+
+def test_the_resend_job_leaves_failed_deliveries_alone(skat_client, active_mandate, karen, time_machine):
+    from authorities.tasks import resend_pending_webhooks
+
+    client, _ = skat_client
+    events_services.register_webhook(client=client, url="https://hooks.skat.example/fuldmagt")
+    attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
+    WebhookDelivery.objects.update(status=DeliveryStatus.FAILED)
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=11))
+    assert resend_pending_webhooks() == 0
