@@ -220,7 +220,8 @@ def test_attorney_without_the_consent_right_cannot_answer(
     response = client.post(
         reverse("authorities:consent_answer", args=[consent_request.pk]), {"answer": "grant"}
     )
-    assert response.status_code == 403
+    # Like a letter outside the acting right, the request is not there for him at all.
+    assert response.status_code == 404
     assert not Consent.objects.exists()
     with pytest.raises(PermissionDenied):
         consent_services.grant_consent(consent_request=consent_request, actor=peter, principal=karen)
