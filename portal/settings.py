@@ -251,7 +251,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["authorities.api.throttling.ApiClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_client": env.str("API_THROTTLE_RATE", default="6000/min")},
     "DEFAULT_PARSER_CLASSES": ["authorities.api.parsers.LimitedJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["authorities.api.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "authorities.api.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 API_MAX_BODY_BYTES = 256 * 1024

@@ -193,7 +193,7 @@ def test_request_for_an_unknown_citizen_looks_the_same(api, kommune_token, incom
 def test_bad_consent_request_is_400_and_saves_nothing(api, kommune_token, income, changes, field):
     response = api(kommune_token, "post", "consent_requests", consent_body(**changes))
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not ConsentRequest.objects.exists()
 
 

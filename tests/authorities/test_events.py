@@ -238,7 +238,7 @@ def test_a_bad_cursor_is_400(client, skat_client):
     _, token = skat_client
     response = client.get(reverse("api:events"), {"after": "abc"}, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 400
-    assert "after" in response.json()
+    assert "after" in response.json()["errors"]
 
 
 def test_consent_changes_reach_the_authority_that_asked(kommune_client, kommune, karen, skat):
@@ -291,7 +291,7 @@ def test_bad_webhook_addresses_are_refused(client, skat_client, url):
     _, token = skat_client
     response = register(client, token, url)
     assert response.status_code == 400
-    assert "url" in response.json()
+    assert "url" in response.json()["errors"]
     assert ApiClient.objects.get().webhook_url == ""
 
 
