@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from .audit import current_request_id
@@ -70,3 +71,24 @@ class StaffMFAMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """No browser or proxy may keep a copy of what a signed-in person or an API client was shown.
+
+    Letters, PDFs and every page about someone's affairs are only shown to a signed-in person, and
+    API answers are about citizens, so all of those answers get ``Cache-Control: no-store``. Static
+    files are answered by WhiteNoise before this middleware and keep their long cache headers; the
+    few public pages with personal data (the access-code check) say ``never_cache`` themselves.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        match = getattr(request, "resolver_match", None)
+        if (user is not None and user.is_authenticated) or (match is not None and "api" in match.namespaces):
+            add_never_cache_headers(response)
+        return response

@@ -26,6 +26,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest
+from django.utils.cache import add_never_cache_headers
 
 from portal.cpr import normalize_cpr
 
@@ -180,4 +181,6 @@ def private_pdf_response(field_file, filename: str) -> FileResponse:
         handle = field_file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    add_never_cache_headers(response)
+    return response
