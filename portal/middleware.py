@@ -1,3 +1,4 @@
+import re
 import uuid
 
 from allauth.mfa.utils import is_mfa_enabled
@@ -11,6 +12,18 @@ from django.utils.translation import gettext as _
 
 from .audit import current_request_id
 
+# What a load balancer's or client's request id looks like (a UUID, hex, a short token). Anything
+# else — long, non-ASCII, control characters, empty — is replaced by our own, because the id goes
+# into audit rows, logs and a response header, where such text would not fit or would mislead.
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def request_id_from(header: str | None) -> str:
+    """The client's request id if it has the shape of one, else a new one."""
+    if header and REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
 
 class RequestIdMiddleware:
     """Give each request an id (or keep the load balancer's) so audit events can be traced to it."""
@@ -19,7 +32,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get("X-Request-ID"))
         request.request_id = request_id
         token = current_request_id.set(request_id)
         try:
