@@ -108,6 +108,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+if PRODUCTION and not REDIS_URL:
+    # Without a shared cache the API throttles, login rate limits, the SAML replay cache and token
+    # revocation would each hold only per process, and a second process would not see the first's.
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set in production: rate limits, the SAML replay cache and token "
+        "revocation must be shared by every process."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
