@@ -264,8 +264,11 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 API_MAX_BODY_BYTES = 256 * 1024
-# Outside production, webhooks may point at this machine over plain http (development receivers).
-WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=not PRODUCTION)
+# Webhooks never go to internal addresses; loopback (also over plain http) only for tests and
+# development receivers on this machine, never in production.
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+if PRODUCTION and WEBHOOK_ALLOW_LOOPBACK:
+    raise ImproperlyConfigured("WEBHOOK_ALLOW_LOOPBACK cannot be on in production.")
 WEBHOOK_TIMEOUT_SECONDS = 5
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fuldmagt authority API",

@@ -52,6 +52,12 @@ def test_production_starts_with_redis():
     assert result.returncode == 0, result.stderr
 
 
+def test_production_refuses_webhooks_to_loopback():
+    result = load_settings(production_env(WEBHOOK_ALLOW_LOOPBACK="1"))
+    assert result.returncode != 0
+    assert "WEBHOOK_ALLOW_LOOPBACK cannot be on in production" in result.stderr
+
+
 def test_development_starts_without_redis():
     env = {k: v for k, v in production_env().items() if k not in ("REDIS_URL", "DJANGO_ENV")}
     result = load_settings(env)
