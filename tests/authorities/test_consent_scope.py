@@ -36,10 +36,11 @@ def skat_consent_right(skat):
     return RightFactory(service=ServiceFactory(authority=skat, slug="samtykke"), code="skat.consent")
 
 
-def ask(authority, category, purpose):
+def ask(authority, category, purpose="Formål", *, citizen_national_id=KAREN):
+    """The authority asks the citizen (Karen unless told) for consent to use the category."""
     return services.request_consent(
         authority=authority,
-        citizen_national_id=KAREN,
+        citizen_national_id=citizen_national_id,
         category=category,
         purpose_da=purpose,
         purpose_en=purpose,

@@ -48,20 +48,14 @@ def test_without_a_request_id_we_make_one(client):
 
 
 def test_a_bad_request_id_never_reaches_the_audit_trail(client, login, karen, skat, kommune):
-    from authorities import services
     from authorities.models import DataCategory
+
+    from ..authorities.test_consent_scope import ask
 
     income = DataCategory.objects.create(
         authority=skat, code="skat.income", name_da="Indkomst", name_en="Income"
     )
-    consent_request = services.request_consent(
-        authority=kommune,
-        citizen_national_id=karen.national_id,
-        category=income,
-        purpose_da="Formål",
-        purpose_en="Purpose",
-        days=30,
-    )
+    consent_request = ask(kommune, income, citizen_national_id=karen.national_id)
     login(client, karen)
     response = client.post(
         reverse("authorities:consent_answer", args=[consent_request.pk]),
