@@ -46,7 +46,9 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
         "valid_from",
         "valid_until",
     ]
-    list_filter = ["status", "basis"]
+    # The authorities filter offers a caseworker only their own (see ScopedRelatedFieldListFilter),
+    # never the other authorities that share a mandate with theirs.
+    list_filter = ["status", "basis", "rights__service__authority"]
     list_select_related = ["grantor", "attorney"]
     date_hierarchy = "created_at"
     search_fields = ["grantor__name", "attorney__name", "invitee_name"]
@@ -83,12 +85,6 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
             .get_queryset(request)
             .prefetch_related(Prefetch("rights", queryset=visible_rights, to_attr="visible_rights"))
         )
-
-    def get_list_filter(self, request: HttpRequest):
-        if request.user.is_superuser:
-            # For a caseworker this would name other authorities that share a mandate with theirs.
-            return [*self.list_filter, ("rights__service__authority", admin.RelatedOnlyFieldListFilter)]
-        return self.list_filter
 
     # --- columns ----------------------------------------------------------------------------
 

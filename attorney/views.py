@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from authorities.catalogue.models import Right
@@ -503,6 +504,7 @@ def access_code_revoke(request: HttpRequest, mandate_id, code_id) -> HttpRespons
     return redirect("attorney:detail", mandate.pk)
 
 
+@never_cache  # shows a person's power of attorney to someone who is not signed in
 def proof(request: HttpRequest) -> HttpResponse:
     """The public page where an organisation checks a power of attorney with a code and a surname."""
     form = ProofForm(request.POST or None)

@@ -1,3 +1,4 @@
+import re
 import uuid
 
 from allauth.mfa.utils import is_mfa_enabled
@@ -6,9 +7,22 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from .audit import current_request_id
+
+# What a load balancer's or client's request id looks like (a UUID, hex, a short token). Anything
+# else — long, non-ASCII, control characters, empty — is replaced by our own, because the id goes
+# into audit rows, logs and a response header, where such text would not fit or would mislead.
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def request_id_from(header: str | None) -> str:
+    """The client's request id if it has the shape of one, else a new one."""
+    if header and REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
 
 
 class RequestIdMiddleware:
@@ -18,7 +32,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get("X-Request-ID"))
         request.request_id = request_id
         token = current_request_id.set(request_id)
         try:
@@ -70,3 +84,24 @@ class StaffMFAMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """No browser or proxy may keep a copy of what a signed-in person or an API client was shown.
+
+    Letters, PDFs and every page about someone's affairs are only shown to a signed-in person, and
+    API answers are about citizens, so all of those answers get ``Cache-Control: no-store``. Static
+    files are answered by WhiteNoise before this middleware and keep their long cache headers; the
+    few public pages with personal data (the access-code check) say ``never_cache`` themselves.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        match = getattr(request, "resolver_match", None)
+        if (user is not None and user.is_authenticated) or (match is not None and "api" in match.namespaces):
+            add_never_cache_headers(response)
+        return response

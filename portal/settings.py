@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -107,6 +108,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+if PRODUCTION and not REDIS_URL:
+    # Without a shared cache the API throttles, login rate limits, the SAML replay cache and token
+    # revocation would each hold only per process, and a second process would not see the first's.
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set in production: rate limits, the SAML replay cache and token "
+        "revocation must be shared by every process."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -251,12 +259,16 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["authorities.api.throttling.ApiClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_client": env.str("API_THROTTLE_RATE", default="6000/min")},
     "DEFAULT_PARSER_CLASSES": ["authorities.api.parsers.LimitedJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["authorities.api.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "authorities.api.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 API_MAX_BODY_BYTES = 256 * 1024
-# Outside production, webhooks may point at this machine over plain http (development receivers).
-WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=not PRODUCTION)
+# Webhooks never go to internal addresses; loopback (also over plain http) only for tests and
+# development receivers on this machine, never in production.
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+if PRODUCTION and WEBHOOK_ALLOW_LOOPBACK:
+    raise ImproperlyConfigured("WEBHOOK_ALLOW_LOOPBACK cannot be on in production.")
 WEBHOOK_TIMEOUT_SECONDS = 5
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fuldmagt authority API",

@@ -18,7 +18,8 @@ from rest_framework.views import APIView
 
 from portal import tlog
 
-from .serializers import ProblemSerializer
+from .exceptions import PROBLEM_JSON
+from .serializers import ProblemSerializer, ValidationProblemSerializer
 
 MAX_SIZE = 2**62
 
@@ -98,8 +99,10 @@ class ConsistencyProofSerializer(serializers.Serializer):
 
 
 ERRORS = {
-    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad input: each field named with its problems"),
-    429: OpenApiResponse(ProblemSerializer, description="Too many requests; see Retry-After"),
+    (400, PROBLEM_JSON): OpenApiResponse(
+        ValidationProblemSerializer, description="Bad input: each field named in errors"
+    ),
+    (429, PROBLEM_JSON): OpenApiResponse(ProblemSerializer, description="Too many requests; see Retry-After"),
 }
 
 

@@ -1,16 +1,57 @@
 import re
+from collections.abc import Mapping
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from authorities.catalogue.models import Right
 from authorities.consent.models import DataCategory
 from portal.cpr import normalize_cpr
 
 MAX_BATCH = 100
+
+
+class RequestSerializer(serializers.Serializer):
+    """A request body. A field the API does not know is refused and named, not silently ignored: a
+    client that wrote ``as_of`` for ``at`` must hear so, not get an answer about another moment."""
+
+    def to_internal_value(self, data):
+        known = [name for name, field in self.fields.items() if not field.read_only]
+        unknown = sorted(set(data) - set(known)) if isinstance(data, Mapping) else []
+        errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            errors = (
+                dict(detail) if isinstance(detail, Mapping) else {api_settings.NON_FIELD_ERRORS_KEY: detail}
+            )
+        for name in unknown:
+            errors[name] = [
+                serializers.ErrorDetail(
+                    _("Unknown field. The fields are: %(fields)s.") % {"fields": ", ".join(known)},
+                    code="unknown_field",
+                )
+            ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class RequestSerializerSchema(OpenApiSerializerExtension):
+    """Tell the OpenAPI schema that request bodies take no fields besides their own."""
+
+    target_class = RequestSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}
 
 
 class TextField(serializers.CharField):
@@ -91,7 +132,7 @@ class RightField(CodeField):
         return right
 
 
-class DecisionQuestionSerializer(serializers.Serializer):
+class DecisionQuestionSerializer(RequestSerializer):
     actor = CprField()
     principal = CprField()
     right = RightField()
@@ -115,7 +156,7 @@ class DecisionAnswerSerializer(serializers.Serializer):
     valid_until = serializers.DateTimeField(allow_null=True)
 
 
-class DecisionBatchSerializer(serializers.Serializer):
+class DecisionBatchSerializer(RequestSerializer):
     questions = DecisionQuestionSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
 
 
@@ -146,7 +187,7 @@ class PowerOfAttorneyQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class LetterSerializer(serializers.Serializer):
+class LetterSerializer(RequestSerializer):
     recipient = CprField()
     subject = TextField(max_length=300)
     body = TextField(max_length=100_000)
@@ -157,10 +198,23 @@ class LetterCreatedSerializer(serializers.Serializer):
 
 
 class ProblemSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    """Problem details (RFC 9457), sent as application/problem+json."""
+
+    type = serializers.CharField(help_text="Always about:blank: the status says what kind of problem it is")
+    title = serializers.CharField(help_text="Short, translated name of the status")
+    status = serializers.IntegerField()
+    detail = serializers.CharField(help_text="What went wrong, in the request's language")
 
 
-class ConsentRequestSerializer(serializers.Serializer):
+class ValidationProblemSerializer(ProblemSerializer):
+    errors = serializers.DictField(
+        required=False,
+        help_text="Each field in error with its problems (for a list, one entry per item); "
+        "non_field_errors for the request as a whole; absent when the body could not be read",
+    )
+
+
+class ConsentRequestSerializer(RequestSerializer):
     citizen = CprField()
     category = CodeField(
         queryset=DataCategory.objects.select_related("authority"),
@@ -200,7 +254,7 @@ class ConsentCheckSerializer(serializers.Serializer):
     valid_until = serializers.DateTimeField(allow_null=True)
 
 
-class WebhookSerializer(serializers.Serializer):
+class WebhookSerializer(RequestSerializer):
     url = TextField(max_length=500, help_text="https address that receives signed events")
 
 

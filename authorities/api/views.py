@@ -3,7 +3,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -22,6 +21,7 @@ from authorities.post import services as post_services
 from portal.audit import record_event
 from portal.models import User
 
+from .exceptions import PROBLEM_JSON
 from .serializers import (
     ConsentCheckQuerySerializer,
     ConsentCheckSerializer,
@@ -38,16 +38,25 @@ from .serializers import (
     PowerOfAttorneyQuerySerializer,
     PowerOfAttorneySerializer,
     ProblemSerializer,
+    ValidationProblemSerializer,
     WebhookRegisteredSerializer,
     WebhookSerializer,
 )
 
 ERRORS = {
-    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad input: each field named with its problems"),
-    401: OpenApiResponse(ProblemSerializer, description="No token, or a bad or revoked token"),
-    403: OpenApiResponse(ProblemSerializer, description="A right outside your authority's catalogue"),
-    415: OpenApiResponse(ProblemSerializer, description="The body is not JSON"),
-    429: OpenApiResponse(ProblemSerializer, description="Too many requests; see Retry-After"),
+    (400, PROBLEM_JSON): OpenApiResponse(
+        ValidationProblemSerializer,
+        description="Bad input: a body that is not JSON, too large or too deep, text that is not "
+        "valid Unicode, or fields in error (unknown fields too), each named in errors",
+    ),
+    (401, PROBLEM_JSON): OpenApiResponse(
+        ProblemSerializer, description="No token, or a bad or revoked token"
+    ),
+    (403, PROBLEM_JSON): OpenApiResponse(
+        ProblemSerializer, description="A right outside your authority's catalogue"
+    ),
+    (415, PROBLEM_JSON): OpenApiResponse(ProblemSerializer, description="The body is not JSON"),
+    (429, PROBLEM_JSON): OpenApiResponse(ProblemSerializer, description="Too many requests; see Retry-After"),
 }
 
 

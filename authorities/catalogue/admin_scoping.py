@@ -22,10 +22,11 @@ may do on a citizen's file.
 from collections.abc import Sequence
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_duplicates, unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest
+from django.utils.cache import add_never_cache_headers
 
 from portal.cpr import normalize_cpr
 
@@ -43,6 +44,58 @@ def cpr_in(search_term: str) -> str | None:
         return normalize_cpr(search_term)
     except ValidationError:
         return None
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A list filter over a related record whose choices are scoped like the rows.
+
+    Django's plain related filter offers every record of the related model (every authority's
+    data categories, say); this one offers only those that occur in the rows the user may see.
+    Where a row has several (a mandate's rights at several authorities), only those inside the
+    user's own scope are offered, because the rows show only those.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        occurring = field.related_model._default_manager.filter(
+            pk__in=model_admin.get_queryset(request).values(f"{self.field_path}__pk")
+        )
+        if lookup_spawns_duplicates(model_admin.opts, self.field_path):
+            occurring = in_caseworker_scope(user=request.user, records=occurring)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(
+            include_blank=False, limit_choices_to={"pk__in": occurring.values("pk")}, ordering=ordering
+        )
+
+
+class ScopedAllValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """A filter over plain values through a relation, offering only values of rows the user may see
+    (Django reads such values from every row of the related model)."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = (
+            model_admin.get_queryset(request)
+            .distinct()
+            .order_by(field_path)
+            .values_list(field_path, flat=True)
+        )
+
+
+def scoped_list_filter(model, entry):
+    """The list filter ``entry`` with its choices read through the user's scope (see above)."""
+    path, filter_class = entry if isinstance(entry, tuple) else (entry, None)
+    if not isinstance(path, str):
+        return entry  # a SimpleListFilter: it writes its own choices
+    field = get_fields_from_path(model, path)[-1]
+    if field.is_relation and (filter_class is None or issubclass(filter_class, admin.RelatedFieldListFilter)):
+        return (path, ScopedRelatedFieldListFilter)
+    if (
+        filter_class is None
+        and "__" in path
+        and not (field.choices or field.get_internal_type() == "BooleanField")
+    ):
+        return (path, ScopedAllValuesFieldListFilter)
+    return entry
 
 
 class AuthorityScopedAdminMixin:
@@ -71,6 +124,9 @@ class AuthorityScopedAdminMixin:
         for field in self.cpr_search_fields:
             condition |= Q(**{field: cpr})
         return queryset.filter(condition)
+
+    def get_list_filter(self, request: HttpRequest):
+        return [scoped_list_filter(self.model, entry) for entry in super().get_list_filter(request)]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not request.user.is_superuser:
@@ -180,4 +236,6 @@ def private_pdf_response(field_file, filename: str) -> FileResponse:
         handle = field_file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    add_never_cache_headers(response)
+    return response

@@ -23,13 +23,16 @@ from . import selectors, services
 @login_required
 def consents(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
-    consent_requests = list(selectors.consent_requests_for(principal))
-    given = list(selectors.consents_of(principal))
+    consent_requests = list(selectors.consent_requests_for(actor=request.user, principal=principal))
+    given = list(selectors.consents_of(actor=request.user, principal=principal))
     return render(
         request,
         "authorities/consents.html",
         {
             "principal": principal,
+            # An attorney without any consent right is told so instead of seeing empty lists.
+            "covers_no_consents": principal.pk != request.user.pk
+            and not selectors.consent_authorities(actor=request.user, principal=principal).exists(),
             "pending": [r for r in consent_requests if r.status == ConsentRequestStatus.PENDING],
             "in_force": [c for c in given if c.is_in_force],
             "history": given,
@@ -58,7 +61,9 @@ def _consent_denied(request: HttpRequest, authority) -> HttpResponse:
 @require_POST
 def consent_answer(request: HttpRequest, request_id) -> HttpResponse:
     principal = principal_of(request)
-    consent_request = selectors.consent_requests_for(principal).filter(pk=request_id).first()
+    consent_request = (
+        selectors.consent_requests_for(actor=request.user, principal=principal).filter(pk=request_id).first()
+    )
     if consent_request is None:
         raise Http404
     answer = request.POST.get("answer")
@@ -82,7 +87,7 @@ def consent_answer(request: HttpRequest, request_id) -> HttpResponse:
 @requires_substantial_assurance
 def consent_withdraw(request: HttpRequest, consent_id) -> HttpResponse:
     principal = principal_of(request)
-    consent = selectors.consents_of(principal).filter(pk=consent_id).first()
+    consent = selectors.consents_of(actor=request.user, principal=principal).filter(pk=consent_id).first()
     if consent is None:
         raise Http404
     if request.method == "POST":

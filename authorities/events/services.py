@@ -89,40 +89,115 @@ def emit_log_checkpoint(*, checkpoint) -> list[AuthorityEvent]:
     ]
 
 
-def validate_webhook_url(url: str) -> str:
-    """Webhooks go to https addresses on the public internet.
+def webhook_address_refused(address: str) -> bool:
+    """Whether the portal must not connect to this IP address for a webhook.
 
-    Plain http is allowed only to this machine outside production (for development); in
-    production an address that resolves to a private, loopback or otherwise internal network is
-    refused, so the portal cannot be used to reach inside its own network.
+    Only public unicast addresses are allowed: not loopback, link-local (the cloud metadata address
+    169.254.169.254), private or unique-local, shared, multicast, reserved or unspecified
+    (0.0.0.0), nor an IPv6 form of an IPv4 address that could hide one of those. Loopback only
+    with WEBHOOK_ALLOW_LOOPBACK, for tests and development receivers.
     """
+    import ipaddress
+
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return True  # ::ffff:a.b.c.d
+        if ip in ipaddress.ip_network("::/96") and int(ip) > 1:
+            return True  # the IPv4-compatible form ::a.b.c.d (beside :: and ::1 themselves)
+        if ip.sixtofour is not None and webhook_address_refused(str(ip.sixtofour)):
+            return True
+        if ip in ipaddress.ip_network("64:ff9b::/96"):  # NAT64: the IPv4 address is the last 32 bits
+            return webhook_address_refused(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+        if ip.is_site_local:
+            return True
+    if ip.is_loopback:
+        return not settings.WEBHOOK_ALLOW_LOOPBACK
+    return not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+
+
+def resolve_webhook_host(host: str, port: int) -> list[str]:
+    """Every address the host name resolves to now (IP literals stand for themselves)."""
+    import ipaddress
+    import socket
+
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def webhook_target(url: str):
+    """The parts of a webhook address and the addresses it may be reached at, checked.
+
+    Every address the name resolves to must be allowed, because a connection may go to any of
+    them. Plain http only to loopback, where no one can listen in.
+    """
+    import socket
     from urllib.parse import urlsplit
 
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("https", "http") or not host:
         raise ValidationError({"url": [_("Give a full https address.")]})
-    local = host in ("localhost", "127.0.0.1", "::1")
-    if parts.scheme == "http" and not (local and settings.WEBHOOK_ALLOW_PRIVATE_TARGETS):
-        raise ValidationError({"url": [_("The address must use https.")]})
-    if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS and _resolves_to_internal_address(host):
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        addresses = resolve_webhook_host(host, port)
+    except (socket.gaierror, UnicodeError, ValueError):
+        raise ValidationError({"url": [_("The address's host name cannot be found.")]}) from None
+    if not addresses or any(webhook_address_refused(address) for address in addresses):
         raise ValidationError({"url": [_("The address points into a private network.")]})
+    if parts.scheme == "http" and not all(_is_loopback(address) for address in addresses):
+        raise ValidationError({"url": [_("The address must use https.")]})
+    return parts, addresses
+
+
+def _is_loopback(address: str) -> bool:
+    import ipaddress
+
+    return ipaddress.ip_address(address.split("%")[0]).is_loopback
+
+
+def validate_webhook_url(url: str) -> str:
+    """Webhooks go to https addresses on the public internet, in every mode (see webhook_target)."""
+    parts, _addresses = webhook_target(url)
     return parts.geturl()
 
 
-def _resolves_to_internal_address(host: str) -> bool:
-    import ipaddress
+def _post_webhook(request) -> int:
+    """Send a prepared request to a webhook and return the answer's status.
+
+    The address is checked again now, because what a name resolves to can change after it was
+    registered, and the connection goes to an address just checked rather than to whatever the
+    name resolves to a moment later. Redirects are not followed: they could point anywhere.
+    """
+    import http.client
     import socket
 
+    parts, addresses = webhook_target(request.full_url)
+
+    def connect_to_checked_address(address, timeout, source_address=None):
+        error = None
+        for checked in addresses:
+            try:
+                return socket.create_connection((checked, address[1]), timeout, source_address)
+            except OSError as failed:
+                error = failed
+        raise error
+
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    connection._create_connection = connect_to_checked_address
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (socket.gaierror, UnicodeError):
-        return True
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            return True
-    return False
+        connection.request(
+            request.get_method(), path, body=request.data, headers=dict(request.header_items())
+        )
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 def register_webhook(*, client: ApiClient, url: str) -> tuple[ApiClient, str]:
@@ -207,9 +282,9 @@ def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
 
 
 def _deliver_locked(*, delivery_id: int, final_attempt: bool) -> "bool | WebhookDeliveryError":
+    import http.client
     import json
     import time
-    import urllib.error
     import urllib.request
 
     delivery = (
@@ -245,11 +320,8 @@ def _deliver_locked(*, delivery_id: int, final_attempt: bool) -> "bool | Webhook
     )
     WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
     try:
-        if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
-            validate_webhook_url(delivery.url)  # the address may resolve differently now
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            status = response.status
-    except (urllib.error.URLError, OSError, ValidationError) as error:
+        status = _post_webhook(request)
+    except (OSError, http.client.HTTPException, ValidationError) as error:
         status, error_text = None, str(error)[:500]
     else:
         error_text = f"HTTP {status}"

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 from attorney.acting import principal_of
 from authorities.catalogue.models import (
@@ -31,6 +32,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Letters and their PDFs are never stored by a browser or proxy (the middleware also says so for
+# any signed-in page; these say it themselves so it holds whatever the middleware becomes).
+@never_cache
 @login_required
 def letter_detail(request: HttpRequest, letter_id) -> HttpResponse:
     principal = principal_of(request)
@@ -41,6 +45,7 @@ def letter_detail(request: HttpRequest, letter_id) -> HttpResponse:
     return render(request, "authorities/letter.html", {"letter": letter, "principal": principal})
 
 
+@never_cache
 @login_required
 def letter_attachment(request: HttpRequest, letter_id) -> FileResponse:
     principal = principal_of(request)

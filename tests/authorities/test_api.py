@@ -274,14 +274,14 @@ def test_every_call_is_audited_without_cpr_numbers(api, skat_token, active_manda
 def test_bad_decision_input_is_400_naming_the_field(api, skat_token, read_mail, body, field):
     response = api("post", "decisions", skat_token, body)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"text"', "null", ""])
 def test_malformed_json_is_400(api, skat_token, read_mail, raw):
     response = api("post", "decisions", skat_token, raw=raw)
     assert response.status_code == 400
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/problem+json"
 
 
 def test_oversized_body_is_400(api, skat_token, read_mail):
@@ -294,7 +294,7 @@ def test_more_than_100_questions_is_400(api, skat_token, read_mail):
     questions = [{"actor": PETER, "principal": KAREN, "right": "skat.read_mail"}] * 101
     response = api("post", "decisions_batch", skat_token, {"questions": questions})
     assert response.status_code == 400
-    assert "questions" in response.json()
+    assert "questions" in response.json()["errors"]
 
 
 def test_empty_batch_is_400(api, skat_token):
@@ -382,7 +382,7 @@ def test_delivered_letter_reaches_the_inbox_and_attorneys_with_read_mail(
 def test_bad_letter_is_400_and_saves_nothing(api, skat_token, karen, body, field):
     response = api("post", "letters", skat_token, body)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not Letter.objects.exists()
 
 
@@ -415,11 +415,11 @@ def test_a_right_created_after_a_failed_lookup_is_found(api, skat_token, read_ma
 def test_a_right_that_cannot_be_a_code_is_400_not_a_server_error(api, skat_token, read_mail, right):
     response = ask(api, skat_token, PETER, KAREN, right)
     assert response.status_code == 400
-    assert "right" in response.json()
+    assert "right" in response.json()["errors"]
 
 
 def test_a_data_category_with_a_nul_character_is_400(api, skat_token):
     body = {"citizen": KAREN, "category": "skat.income\x00", "purpose_da": "a", "purpose_en": "b", "days": 1}
     response = api("post", "consent_requests", skat_token, body)
     assert response.status_code == 400
-    assert "category" in response.json()
+    assert "category" in response.json()["errors"]

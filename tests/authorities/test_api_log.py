@@ -63,4 +63,4 @@ def test_a_consistency_proof_links_the_two_checkpoints(client, log):
 def test_a_proof_outside_the_log_is_a_clear_400(client, log, name, query, field):
     response = client.get(reverse(f"api:{name}"), query)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]

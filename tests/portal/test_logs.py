@@ -51,7 +51,12 @@ def test_extra_fields_and_the_exception_are_kept():
 @pytest.mark.parametrize("env,expected", [("production", "json"), ("development", "text")])
 def test_production_logs_json_and_development_plain_text(env, expected):
     # A fresh interpreter: settings are read once per process.
-    variables = {"DJANGO_ENV": env, "DJANGO_SECRET_KEY": "x" * 60, "DJANGO_ALLOWED_HOSTS": "fuldmagt.example"}
+    variables = {
+        "DJANGO_ENV": env,
+        "DJANGO_SECRET_KEY": "x" * 60,
+        "DJANGO_ALLOWED_HOSTS": "fuldmagt.example",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",  # production refuses to start without it
+    }
     shown = subprocess.run(
         [
             sys.executable,

@@ -14,15 +14,54 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def production_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "REDIS_URL"}
     env.update(
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
         DJANGO_ALLOWED_HOSTS="fuldmagt.example",
+        # Read, not connected to, while settings load and checks run.
+        REDIS_URL="redis://127.0.0.1:6379/0",
     )
     env["AUDIT_LOG_SIGNING_KEY"] = str(Signer.generate("fuldmagt.example/audit-log"))
     env.update(extra)
     return env
+
+
+def load_settings(env: dict) -> subprocess.CompletedProcess:
+    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='portal.settings'; django.setup()"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize("redis_url", [None, ""])
+def test_production_refuses_to_start_without_redis(redis_url):
+    env = production_env()
+    if redis_url is None:
+        del env["REDIS_URL"]
+    else:
+        env["REDIS_URL"] = redis_url
+    result = load_settings(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "REDIS_URL must be set in production" in result.stderr
+
+
+def test_production_starts_with_redis():
+    result = load_settings(production_env())
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_webhooks_to_loopback():
+    result = load_settings(production_env(WEBHOOK_ALLOW_LOOPBACK="1"))
+    assert result.returncode != 0
+    assert "WEBHOOK_ALLOW_LOOPBACK cannot be on in production" in result.stderr
+
+
+def test_development_starts_without_redis():
+    env = {k: v for k, v in production_env().items() if k not in ("REDIS_URL", "DJANGO_ENV")}
+    result = load_settings(env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_check_deploy_with_production_settings_prints_no_warnings():
