@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
 
 from attorney import services as attorney_services
 from authorities.applications import services as applications_services
@@ -291,7 +292,8 @@ def test_a_filter_forged_in_the_url_cannot_widen_the_scope(client, skat_casework
 
 def test_date_hierarchy_stays_in_scope(client, skat_caseworker, world):
     skat_letter, _ = world["letter"]
-    sent = skat_letter.sent_at
+    # The admin's date hierarchy counts in the portal's time zone (Copenhagen), not in UTC.
+    sent = timezone.localtime(skat_letter.sent_at)
     response = admin_as(client, skat_caseworker).get(
         reverse(CHANGELISTS["letter"]), {"sent_at__year": sent.year, "sent_at__month": sent.month}
     )

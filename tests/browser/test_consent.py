@@ -35,9 +35,12 @@ def test_karen_answers_a_request_for_consent(world, people_at):
     in_force = karen.main().get_by_role("table").first.locator("tbody tr")
     expect(in_force).to_have_count(2)
     row = in_force.filter(has_text="Københavns Kommune")
-    expect(row).to_contain_text(danish_date(timezone.localdate() + datetime.timedelta(days=180)))
-
     consent = Consent.objects.get(authority__slug="kobenhavns-kommune")
+    # 180 days from the moment she said yes, shown as a date in Copenhagen (late in the evening in
+    # winter that moment plus 180 days is already the next day in summer time).
+    assert consent.valid_until - consent.valid_from == datetime.timedelta(days=180)
+    expect(row).to_contain_text(danish_date(timezone.localdate(consent.valid_until)))
+
     assert consent.status == ConsentStatus.GRANTED
     assert consent.given_by.email == "karen@example.dk"
     assert (

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from portal.logs import JsonFormatter, current_request_id
+from portal.signednote import Signer
 
 
 def record(message: str = "sent %s", *args, exc_info=None, **extra) -> logging.LogRecord:
@@ -56,6 +57,9 @@ def test_production_logs_json_and_development_plain_text(env, expected):
         "DJANGO_SECRET_KEY": "x" * 60,
         "DJANGO_ALLOWED_HOSTS": "fuldmagt.example",
         "REDIS_URL": "redis://127.0.0.1:6379/0",  # production refuses to start without it
+        # ... and without the audit log's own signing key
+        "AUDIT_LOG_SIGNING_KEY": str(Signer.generate("fuldmagt.example/audit-log")),
+        "AUDIT_LOG_ORIGIN": "fuldmagt.example/audit-log",
     }
     shown = subprocess.run(
         [
