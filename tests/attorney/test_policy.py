@@ -217,3 +217,23 @@ def test_a_permit_by_cpr_number_is_one_query(
             actor_national_id=peter.national_id, principal_national_id=karen.national_id, right=read_mail
         )
     assert decision.permitted
+
+
+def test_a_mandate_from_one_grantor_says_nothing_about_another(active_mandate, karen, peter, ole, read_mail):
+    assert not policy.authorize(actor=peter, principal=ole, right=read_mail).permitted
+    assert not policy.authorize(actor=ole, principal=karen, right=read_mail).permitted
+    assert not policy.authorize_by_cpr(
+        actor_national_id=peter.national_id, principal_national_id=ole.national_id, right=read_mail
+    ).permitted
+
+
+def test_nobody_acts_for_a_grantor_whose_identity_is_not_verified(active_mandate, karen, peter, read_mail):
+    type(karen).objects.filter(pk=karen.pk).update(identity_verified_at=None, identity_verification="")
+    karen.refresh_from_db()
+    assert not policy.authorize(actor=peter, principal=karen, right=read_mail).permitted
+
+
+def test_an_inactive_attorney_acts_for_nobody(active_mandate, karen, peter, read_mail):
+    peter.is_active = False
+    peter.save(update_fields=["is_active"])
+    assert not policy.authorize(actor=peter, principal=karen, right=read_mail).permitted
