@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from .audit import current_request_id
 
@@ -43,6 +44,13 @@ class RequestIdMiddleware:
         return response
 
 
+def _api_language(header: str) -> str:
+    for code, _quality in parse_accept_lang_header(header[:255]):
+        if code.split("-")[0].lower() in ("da", "en"):
+            return code.split("-")[0].lower()
+    return "en"
+
+
 class PreferredLanguageMiddleware:
     """Use the language saved on the account when the browser has not picked one with the switch."""
 
@@ -50,6 +58,13 @@ class PreferredLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith("/api/"):
+            # Machines get English unless they ask for Danish: a system that sends no preference
+            # should not have to read the portal's default language in its error answers.
+            language = _api_language(request.headers.get("Accept-Language", ""))
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if (
             user is not None

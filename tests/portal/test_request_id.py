@@ -65,3 +65,21 @@ def test_a_bad_request_id_never_reaches_the_audit_trail(client, login, karen, sk
     event = AuditEvent.objects.get(action="consent.granted")
     assert event.request_id == response["X-Request-ID"]
     assert OUR_OWN.fullmatch(event.request_id)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, "en"),
+        ("da", "da"),
+        ("da-DK,da;q=0.9", "da"),
+        ("fr-FR", "en"),
+        ("en-GB", "en"),
+        ("x" * 500, "en"),
+    ],
+)
+def test_api_answers_machines_in_english_unless_they_ask_for_danish(client, header, expected):
+    headers = {"HTTP_ACCEPT_LANGUAGE": header} if header is not None else {}
+    response = client.post(reverse("api:decisions"), "{}", content_type="application/json", **headers)
+    assert response.status_code == 401
+    assert response.headers["Content-Language"] == expected
