@@ -42,7 +42,13 @@ def drill_portal():
     with tempfile.TemporaryDirectory(prefix="fuldmagt-drill-") as work:
         portal = Portal(
             venv=Path(sys.prefix),
-            env={"DATABASE_URL": url, "REDIS_URL": broker, "CELERY_TASK_ALWAYS_EAGER": "false"},
+            env={
+                "DATABASE_URL": url,
+                "REDIS_URL": broker,
+                "CELERY_TASK_ALWAYS_EAGER": "false",
+                # The drills' webhook receiver listens on this machine.
+                "WEBHOOK_ALLOW_LOOPBACK": "true",
+            },
             log_dir=Path(work),
         )
         try:
