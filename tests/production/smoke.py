@@ -199,7 +199,7 @@ def backup_and_restore(portal: Portal, database_url: str, work: Path, browser: B
         )
         portal.manage("migrate", "--check", DATABASE_URL=copy_url)
         restored_audit = portal.manage("verify_audit", DATABASE_URL=copy_url).stdout
-        expect("The audit trail is intact" in restored_audit, restored_audit)
+        expect("The audit log is intact" in restored_audit, restored_audit)
         with psycopg.connect(copy_url) as connection:
             try:
                 connection.execute("UPDATE portal_auditevent SET action = 'edited'")
