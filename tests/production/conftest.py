@@ -66,6 +66,7 @@ def production_portal(drill_portal):
     drill_portal.env.update(
         {
             "DJANGO_ENV": "production",
+            "WEBHOOK_ALLOW_LOOPBACK": "false",  # refused in production; these drills send no webhooks
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
             # The audit log signs its checkpoints with its own key in production (README, "The audit log").
             "AUDIT_LOG_ORIGIN": "fuldmagt.test/audit-log",
