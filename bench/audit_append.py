@@ -69,7 +69,7 @@ def writer(url: str, seconds: float, ready, results) -> None:
     from portal.audit import record_event
 
     def append():
-        record_event(action="bench.append", actor=None, details=DETAILS)
+        record_event(action="api.decision", actor=None, details=DETAILS)
 
     for _ in range(20):  # warm up the connection and the code paths
         append()

@@ -416,14 +416,16 @@ def restore_indexes_and_keys(cur: psycopg.Cursor, schema: dict, timings: list) -
 CITIZENS_SQL = """
 INSERT INTO portal_user (
     id, password, last_login, is_superuser, email, name, national_id,
-    preferred_language, is_staff, is_active, date_joined
+    preferred_language, is_staff, is_active, date_joined,
+    identity_verified_at, identity_verification, identity_document
 )
 SELECT
     n, '!', NULL, false, 'borger' || n || '@bench.example', 'Borger ' || n,
     -- A real birth date from 1930-01-01 to 1999-12-31 and a sequence number 0000-3999, whose first
     -- digit puts the year in the 1900s: unique for every n and accepted by portal.cpr.normalize_cpr.
     to_char(DATE '1930-01-01' + ((n - 1) %% 25567)::int, 'DDMMYY') || lpad(((n - 1) / 25567)::text, 4, '0'),
-    'da', false, true, %(now)s
+    -- Everyone logged in with MitID once: only verified people act and are acted for.
+    'da', false, true, %(now)s, %(now)s, 'mitid', ''
 FROM generate_series(1, %(citizens)s) AS n
 """
 
@@ -1456,10 +1458,10 @@ def profile_audit_append(count: int) -> dict:
     from portal.audit import record_event
 
     for _ in range(20):
-        record_event(action="bench.probe", actor=None, details={"probe": True})
+        record_event(action="api.decision", actor=None, details={"probe": True})
     started = time.perf_counter()
     for _ in range(count):
-        record_event(action="bench.probe", actor=None, details={"probe": True})
+        record_event(action="api.decision", actor=None, details={"probe": True})
     per_event = (time.perf_counter() - started) / count * 1000
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")

@@ -101,7 +101,11 @@ def refresh_and_count(counter_key: str, window: int) -> tuple[int, int]:
             return 1, window
     version_key = backend.make_and_validate_key(VERSION_KEY)
     key = backend.make_and_validate_key(counter_key)
-    client = backend._cache.get_client(key, write=True)
+    # Django's cache builds a new redis client object (~170 response callbacks) on every call; one
+    # per process does, since the connection pool underneath is shared anyway.
+    client = getattr(backend._cache, "processcache_client", None)
+    if client is None:
+        client = backend._cache.processcache_client = backend._cache.get_client(key, write=True)
     if _script is None:
         _script = client.register_script(_REFRESH_AND_COUNT)  # sent by its hash, the text once
     version, count, seconds_left = _script(
