@@ -176,6 +176,7 @@ class Results:
     floor_plan: str = ""
     code: dict = field(default_factory=dict)
     batch: dict = field(default_factory=dict)
+    baseline: dict = field(default_factory=dict)
 
 
 # --- small helpers --------------------------------------------------------------------------------
@@ -737,6 +738,7 @@ class Gunicorn:
         log_dir: Path,
         app: str = "portal.wsgi:application",
         name: str = "gunicorn",
+        code_dir: Path = ROOT,
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -758,6 +760,9 @@ class Gunicorn:
             "warning",
         ]
         self.env = {**os.environ, **env}
+        self.code_dir = code_dir
+        if code_dir != ROOT:  # another version of the code, served with this venv's packages
+            self.env["PYTHONPATH"] = str(code_dir)
         self.database = env["DATABASE_URL"].rsplit("/", 1)[1]
         self.process: subprocess.Popen | None = None
 
@@ -765,7 +770,7 @@ class Gunicorn:
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(  # noqa: S603 - fixed argument list
             self.command,
-            cwd=ROOT,
+            cwd=self.code_dir,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -1192,6 +1197,58 @@ def measure_batch(
         f"batch of 100: p50 {result['batch_p50_ms']:.2f} ms vs one decision {result['single_p50_ms']:.2f} ms "
         f"= {result['ratio']:.1f}x ({len(singles)} pairs)"
     )
+    return result
+
+
+def compare_with_baseline(
+    args, env, workdir: Path, requests_file: Path, n: int, seconds: int, db: str
+) -> dict:
+    """The code of ``args.baseline`` and the current code, each under its own gunicorn, measured
+    alternately (three rounds of ``seconds`` at ``n`` connections each): on a shared machine, whatever
+    else runs hits both alike. Returns the totals per version."""
+    code_dir = workdir / "baseline-code"
+    code_dir.mkdir()
+    archive = subprocess.run(  # noqa: S603 - fixed argument list
+        ["git", "-C", str(ROOT), "archive", args.baseline], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(code_dir)], input=archive, check=True)  # noqa: S603, S607
+    commit = subprocess.run(  # noqa: S603 - fixed argument list
+        ["git", "-C", str(ROOT), "rev-parse", "--short", args.baseline],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    servers = {
+        "baseline": Gunicorn(env, args, workdir, name="baseline", code_dir=code_dir),
+        "current": Gunicorn(env, args, workdir, name="current"),
+    }
+    totals = {name: {"requests": 0, "seconds": 0.0, "cpu": defaultdict(float), "p99": []} for name in servers}
+    try:
+        for server in servers.values():
+            server.start()
+            run_wrk(server, requests_file, n, 3, db, measure=False)  # warm-up
+        for _ in range(3):
+            for name, server in servers.items():
+                run = run_wrk(server, requests_file, n, seconds, db)
+                totals[name]["requests"] += run["requests"]
+                totals[name]["seconds"] += run["duration_s"]
+                totals[name]["p99"].append(run["p99_ms"])
+                for group in ("gunicorn", "postgres", "redis", "other processes"):
+                    totals[name]["cpu"][group] += run["cpu"].get(group, 0.0)
+    finally:
+        for server in servers.values():
+            server.stop()
+    result = {"ref": args.baseline, "commit": commit, "connections": n, "rounds": 3, "seconds": seconds}
+    for name, total in totals.items():
+        result[name] = {
+            "rate": total["requests"] / total["seconds"],
+            "cpu_ms": sum(total["cpu"][g] for g in ("gunicorn", "postgres", "redis"))
+            / total["requests"]
+            * 1000,
+            "p99_ms": sorted(total["p99"])[1],
+            "other_cores": total["cpu"]["other processes"] / total["seconds"],
+        }
+    log(f"baseline {commit} vs current: {json.dumps(result, default=str)}")
     return result
 
 
@@ -1698,6 +1755,21 @@ def render_markdown(results: Results) -> str:
             f"(one connection, alternating, {batch['pairs']} pairs; other processes "
             f"{batch['cpu']['other processes (cores)']:.2f} cores)."
         )
+    if results.baseline:
+        b = results.baseline
+        old, new = b["baseline"], b["current"]
+        lines += [
+            "",
+            f"**Before and after, side by side.** The code of `{b['ref']}` (`{b['commit']}`, before this "
+            f"change) and the current code, each under the same gunicorn settings, measured alternately "
+            f"({b['rounds']} rounds of {b['seconds']} s each at c={b['connections']}, so whatever else ran on "
+            f"the machine hit both alike): before {old['rate']:,.0f} decisions/s, "
+            f"{old['cpu_ms']:.2f} ms server CPU per decision, median p99 {old['p99_ms']:.1f} ms; now "
+            f"{new['rate']:,.0f}/s, {new['cpu_ms']:.2f} ms, {new['p99_ms']:.1f} ms: **"
+            f"{new['rate'] / old['rate']:.1f}×** the throughput, **{old['cpu_ms'] / new['cpu_ms']:.1f}×** less "
+            f"server CPU per decision (other processes used {old['other_cores']:.2f} and "
+            f"{new['other_cores']:.2f} cores meanwhile).",
+        ]
     if "cN_no_health" in results.http:
         no_health = results.http["cN_no_health"]
         lines += [
@@ -1809,6 +1881,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--docs", action="store_true", help="also write docs/benchmarks.md for a --small run")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also serve the code of this git commit (e.g. the one before a change) and measure it "
+        "alternately with the current code at --connections, so both see the same machine",
+    )
     return parser.parse_args()
 
 
@@ -1922,6 +2000,9 @@ def main() -> None:
                 )
             finally:
                 other.stop()
+
+        if args.baseline:
+            results.baseline = compare_with_baseline(args, env, workdir, requests_file, n, short, db)
 
         results.floor["c1"] = measure_cleanly("SQL c=1", lambda: run_floor(db, questions, 1, short), args)
         results.floor["cN"] = measure_cleanly(f"SQL c={n}", lambda: run_floor(db, questions, n, short), args)
