@@ -309,7 +309,7 @@ def seed_consents(people: dict[str, User]) -> None:
         purpose_en="We need to calculate your housing benefit from your income.",
         days=365,
     )
-    consent_services.grant_consent(consent_request=granted, actor=karen, principal=karen)
+    consent_services.grant_consent(consent_request=granted, acting_user=karen, principal=karen)
 
 
 def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = False) -> User:
@@ -512,7 +512,7 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
     pension = Service.objects.get(authority__slug="udbetaling-danmark", slug="folkepension")
     if not Application.objects.filter(on_behalf_of=karen, service=pension).exists():
         application = applications_services.submit_application(
-            actor=karen,
+            acting_user=karen,
             principal=karen,
             service=pension,
             description="Jeg søger om helbredstillæg til medicin.",
@@ -520,7 +520,7 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
         )
         applications_services.decide_application(
             application=application,
-            by=people["sagsbehandler.ud@example.dk"],
+            acting_user=people["sagsbehandler.ud@example.dk"],
             status=ApplicationStatus.IN_REVIEW,
         )
 

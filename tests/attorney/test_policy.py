@@ -92,7 +92,7 @@ def test_letters_and_applications_need_the_guardian_row_of_a_mandate_in_force(
     post_services.send_letter(authority=skat, citizen=karen, subject="Årsopgørelse", body="Se her")
     service = form_for(tax_statement)
     applications_services.submit_application(
-        actor=karen, principal=karen, service=service, description="x", amount=5
+        acting_user=karen, principal=karen, service=service, description="x", amount=5
     )
     CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney=active_mandate).delete()
     login(client, peter)
@@ -122,7 +122,7 @@ def test_a_right_for_one_service_does_not_show_applications_to_another(
     other = form_for(other_right)
     form_for(tax_statement)
     application = applications_services.submit_application(
-        actor=karen, principal=karen, service=other, description="fradrag", amount=7
+        acting_user=karen, principal=karen, service=other, description="fradrag", amount=7
     )
     services.accept(power_of_attorney=grant(karen, peter, [tax_statement]), acting_user=peter)
     login(client, peter)
