@@ -29,7 +29,7 @@ from portal.models import AuditEvent, User
 from ..conftest import grant
 from ..factories import RightFactory, ServiceFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -75,14 +75,6 @@ def assert_does_not_exist(response):
 
 
 # --- fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": tmp_path}},
-    }
 
 
 @pytest.fixture

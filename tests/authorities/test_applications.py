@@ -8,17 +8,9 @@ from portal.models import AuditEvent
 
 from ..factories import RightFactory, ServiceFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 PDF = b"%PDF-1.4\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": tmp_path}},
-    }
 
 
 @pytest.fixture
