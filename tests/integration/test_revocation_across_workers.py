@@ -128,6 +128,6 @@ def test_a_revoked_mandate_and_a_revoked_token_are_refused_by_every_worker(
     after_mandate = ask_until_both_workers_answered(port, token, access_log)
     assert {(status, answer["reason"]) for status, answer in after_mandate} == {(200, "revoked")}
 
-    revoke_api_client(client=ApiClient.objects.get(pk=client.pk), by=None)
+    revoke_api_client(client=ApiClient.objects.get(pk=client.pk), acting_user=None)
     after_token = ask_until_both_workers_answered(port, token, access_log)
     assert {status for status, _ in after_token} == {401}
