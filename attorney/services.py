@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -409,6 +409,16 @@ def _end_by_party(
 
 
 EXPIRY_BATCH_SIZE = 500
+_EXPIRY_FIELDS = (
+    "status",
+    "valid_from",
+    "valid_until",
+    "activated_at",
+    "ended_at",
+    "replaces_id",
+    "grantor__national_id",
+    "attorney__national_id",
+)
 
 
 def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY_BATCH_SIZE) -> int:
@@ -429,7 +439,18 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
                 PowerOfAttorney.objects.select_for_update(of=("self",), skip_locked=True)
                 .filter(status__in=[Status.PENDING, Status.ACTIVE], valid_until__lte=now)
                 .select_related("grantor", "attorney")
-                .prefetch_related("rights__service")
+                # Only what the audit and authority events need: a batch is hundreds of rows, and
+                # whole user and right rows would be most of the job's time. (The notices task
+                # reads each mandate again in full.)
+                .only(*_EXPIRY_FIELDS)
+                .prefetch_related(
+                    Prefetch(
+                        "rights",
+                        queryset=Right.objects.select_related("service")
+                        .only("code", "service__authority_id")
+                        .order_by(),
+                    )
+                )
                 # No ordering: any due rows will do, and the index can stop after one batch.
                 .order_by()[:batch_size]
             )

@@ -450,12 +450,19 @@ def breakdown(sql_timer: SqlTimer, phase: Phase) -> dict:
 sql_timer, phase = SqlTimer(), Phase()
 with (
     helpers_replaced(lambda name, label, function: lambda *a, **k: None),
-    patched(services, _remove_permissions=phase.wrap("_remove_permissions", services._remove_permissions)),
+    patched(
+        services,
+        remove_object_permissions=phase.wrap("remove_object_permissions", services.remove_object_permissions),
+    ),
     connection.execute_wrapper(sql_timer),
 ):
     start = time.perf_counter()
+    # Each batch is a durable transaction of its own; to roll them all back they run inside one
+    # outer transaction marked the way Django's TestCase marks its own, which durable blocks allow.
+    outer = transaction.atomic()
+    outer._from_testcase = True
     try:
-        with transaction.atomic():
+        with outer:
             expired = services.expire_due(now=BASE)
             stub_seconds = time.perf_counter() - start
             assert expired == DUE, expired
@@ -505,7 +512,10 @@ prober = threading.Thread(target=probe_other_writers, args=(probe, stop_probe), 
 prober.start()
 with (
     helpers_replaced(lambda name, label, function: phase.wrap(label, function)),
-    patched(services, _remove_permissions=phase.wrap("_remove_permissions", services._remove_permissions)),
+    patched(
+        services,
+        remove_object_permissions=phase.wrap("remove_object_permissions", services.remove_object_permissions),
+    ),
     patched(portal_tasks, send_outbound_email=TimedTask(portal_tasks.send_outbound_email, phase)),
     connection.execute_wrapper(sql_timer),
 ):
