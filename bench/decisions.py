@@ -7,8 +7,8 @@ Run from the repository root:
     .venv/bin/python bench/decisions.py --keep     # keep the bench database afterwards
     .venv/bin/python bench/decisions.py --reuse    # use a database kept by --keep, skip seeding
 
-Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth), Redis on 127.0.0.1:6379, gunicorn in
-the venv and ``wrk`` on the PATH (``apt-get install -y wrk``).
+Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth), Redis on 127.0.0.1:6379 (database 0,
+or ``BENCH_REDIS_URL``), gunicorn in the venv and ``wrk`` on the PATH (``apt-get install -y wrk``).
 
 What it does, in order:
 
@@ -30,6 +30,10 @@ What it does, in order:
 4. Measures decisions/s and latency percentiles with wrk (``bench/decisions.lua``) over a random
    sample of real (actor, principal, right) triples, at one connection and at ``--connections``;
    records CPU used per process group and what the database backends were waiting on.
+   Then, in the same run: a batch of 100 questions against one question (one connection,
+   alternating), the same load without ``CONN_HEALTH_CHECKS``, a bare WSGI app (``bench/bare_wsgi.py``)
+   under the same gunicorn settings, and with ``--baseline REF`` the code of that commit beside the
+   current code, measured alternately.
 5. Measures the floor: the same question as one indexed SQL query through psycopg, sequentially
    and at the same concurrency.
 6. Profiles one decision in-process (queries and time per phase of the request).
