@@ -122,3 +122,59 @@ def use(at, *, id="use-1", citizen="010245-1234", category="skat.income", **extr
         "at": moment,
         **extra,
     }
+
+
+@pytest.fixture
+def skat_consent(skat, karen, income):
+    """Karen's consent to Skattestyrelsen for the same data."""
+    now = timezone.now()
+    return a_consent(
+        skat, karen, income, start=now - datetime.timedelta(days=5), end=now + datetime.timedelta(days=5)
+    )
+
+
+def record_use(consent, *, external_id, at, purpose="Boligstøtte", client=None):
+    """A use recorded through the service, as the API does."""
+    from authorities.datause import services
+
+    client = client or ApiClient.objects.filter(authority=consent.authority).first()
+    if client is None:
+        client, _ = create_api_client(authority=consent.authority, name="system")
+    (outcome,) = services.report_data_uses(
+        client=client,
+        reports=[
+            services.Report(
+                external_id=external_id,
+                citizen_national_id=consent.citizen.national_id,
+                category=consent.category,
+                purpose=purpose,
+                used_at=at,
+            )
+        ],
+    )
+    assert outcome.status == services.Status.ACCEPTED, outcome
+    return outcome.data_use
+
+
+@pytest.fixture
+def kommune_consent_right(kommune):
+    from ...factories import RightFactory, ServiceFactory
+
+    return RightFactory(
+        service=ServiceFactory(authority=kommune, slug="samtykke"), code="kobenhavns-kommune.consent"
+    )
+
+
+@pytest.fixture
+def acting(client, login, karen, peter):
+    """Peter logged in and acting for Karen, with the rights the test gives him."""
+    from attorney import services as attorney_services
+
+    from ...conftest import grant
+
+    def _acting(*rights):
+        attorney_services.accept(power_of_attorney=grant(karen, peter, list(rights)), acting_user=peter)
+        login(client, peter)
+        client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
+
+    return _acting
