@@ -7,7 +7,7 @@ Records are read-only in the generic forms; changes go through the services of e
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -30,7 +30,7 @@ from authorities.catalogue.models import Authority, AuthorityMembership, Citizen
 from authorities.clients import services as clients_services
 from authorities.clients.models import ApiClient
 from authorities.consent.models import Consent, ConsentRequest, DataCategory
-from authorities.datause.models import DataUse, RefusedDataUse
+from authorities.datause.models import DataUse, RefusalReason, RefusedDataUse
 from authorities.events.models import AuthorityEvent, WebhookDelivery
 from authorities.post.models import Letter
 from portal.cpr import format_cpr
@@ -487,3 +487,18 @@ class RefusedDataUseAdmin(ReadOnlyScopedAdmin):
     date_hierarchy = "refused_at"
     search_fields = ["external_id"]
     list_select_related = ["client__authority", "category", "consent"]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # How many reports each of the authority's systems had refused, withdrawals and expiries apart:
+        # a system that keeps using data after a withdrawal stands out at once.
+        per_client = (
+            self.get_queryset(request)
+            .order_by("client__name")
+            .values("client", "client__name")
+            .annotate(
+                total=Count("id"),
+                withdrawn=Count("id", filter=Q(reason=RefusalReason.CONSENT_WITHDRAWN)),
+                expired=Count("id", filter=Q(reason=RefusalReason.CONSENT_EXPIRED)),
+            )
+        )
+        return super().changelist_view(request, {**(extra_context or {}), "refused_per_client": per_client})
