@@ -357,25 +357,45 @@ def decline(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: st
 
 def revoke(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str = "") -> PowerOfAttorney:
     """The grantor ends the power of attorney; it stops working at the attorney's next request."""
-    with transaction.atomic(durable=True):
-        mandate = _lock(power_of_attorney)
-        if acting_user.pk != mandate.grantor_id:
-            raise NotAllowed(_("Only the person who gave the power of attorney can revoke it."))
-        _end(mandate, Status.REVOKED, by=acting_user, reason=reason)
-        _audit("revoked", mandate, acting_user, reason=reason)
-        _notify_parties(mandate, "revoked")
-    return mandate
+    return _end_by_party(
+        power_of_attorney=power_of_attorney,
+        acting_user=acting_user,
+        party="grantor",
+        status=Status.REVOKED,
+        reason=reason,
+        refusal=_("Only the person who gave the power of attorney can revoke it."),
+    )
 
 
 def resign(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str = "") -> PowerOfAttorney:
     """The attorney steps down; the grantor is told."""
+    return _end_by_party(
+        power_of_attorney=power_of_attorney,
+        acting_user=acting_user,
+        party="attorney",
+        status=Status.RESIGNED,
+        reason=reason,
+        refusal=_("Only the attorney can resign from a power of attorney."),
+    )
+
+
+def _end_by_party(
+    *,
+    power_of_attorney: PowerOfAttorney,
+    acting_user: User,
+    party: str,
+    status: str,
+    reason: str,
+    refusal: str,
+) -> PowerOfAttorney:
+    """One party ends the power of attorney: only that party may, and both are told."""
     with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
-        if acting_user.pk != mandate.attorney_id:
-            raise NotAllowed(_("Only the attorney can resign from a power of attorney."))
-        _end(mandate, Status.RESIGNED, by=acting_user, reason=reason)
-        _audit("resigned", mandate, acting_user, reason=reason)
-        _notify_parties(mandate, "resigned")
+        if acting_user.pk != getattr(mandate, f"{party}_id"):
+            raise NotAllowed(refusal)
+        _end(mandate, status, by=acting_user, reason=reason)
+        _audit(status, mandate, acting_user, reason=reason)
+        _notify_parties(mandate, status)
     return mandate
 
 

@@ -326,7 +326,7 @@ def seed_consents(people: dict[str, User]) -> None:
         purpose_en="We need to calculate your housing benefit from your income.",
         days=365,
     )
-    consent = consent_services.grant_consent(consent_request=granted, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=granted, acting_user=karen, principal=karen)
     # Given two months ago, so that Udbetaling Danmark has had time to use the data (seed_data_uses).
     given = consent.valid_from - datetime.timedelta(days=60)
     ConsentRequest.objects.filter(pk=granted.pk).update(answered_at=given)
@@ -564,7 +564,7 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
     pension = Service.objects.get(authority__slug="udbetaling-danmark", slug="folkepension")
     if not Application.objects.filter(on_behalf_of=karen, service=pension).exists():
         application = applications_services.submit_application(
-            actor=karen,
+            acting_user=karen,
             principal=karen,
             service=pension,
             description="Jeg søger om helbredstillæg til medicin.",
@@ -572,7 +572,7 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
         )
         applications_services.decide_application(
             application=application,
-            by=people["sagsbehandler.ud@example.dk"],
+            acting_user=people["sagsbehandler.ud@example.dk"],
             status=ApplicationStatus.IN_REVIEW,
         )
 

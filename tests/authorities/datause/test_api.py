@@ -105,7 +105,7 @@ def test_a_use_after_the_expiry_job_ran_is_refused_as_expired(report, kommune_cl
 def test_a_use_at_the_moment_of_withdrawal_is_refused_and_a_moment_before_accepted(
     report, kommune_client, karen, kommune_consent
 ):
-    withdrawn = consent_services.withdraw_consent(consent=kommune_consent, actor=karen, principal=karen)
+    withdrawn = consent_services.withdraw_consent(consent=kommune_consent, acting_user=karen, principal=karen)
     assert refusal(report(kommune_client, use(withdrawn.ended_at, id="at"))) == "consent_withdrawn"
     assert report(kommune_client, use(withdrawn.ended_at - MICROSECOND, id="before")).status_code == 201
     assert list(DataUse.objects.values_list("external_id", flat=True)) == ["before"]
@@ -155,7 +155,7 @@ def test_a_use_in_the_future_is_bad_input(report, kommune_client, kommune_consen
 def test_a_refused_report_is_counted_per_client_and_tells_the_authoritys_system(
     report, karen, kommune, kommune_client, kommune_consent
 ):
-    withdrawn = consent_services.withdraw_consent(consent=kommune_consent, actor=karen, principal=karen)
+    withdrawn = consent_services.withdraw_consent(consent=kommune_consent, acting_user=karen, principal=karen)
     report(kommune_client, use(withdrawn.ended_at + datetime.timedelta(seconds=1)))
     refused = RefusedDataUse.objects.get()
     assert (refused.client, refused.reason, refused.consent) == (
