@@ -68,9 +68,18 @@ def _download(chunks, *, content_type: str, filename: str) -> StreamingHttpRespo
     return response
 
 
+def _own_uses(request: HttpRequest):
+    """A download is the person's own: an attorney sees the uses while acting, but takes no copy."""
+    if principal_of(request).pk != request.user.pk:
+        raise NotAllowed(
+            _("Only the person themselves can download their consents and the uses of their data.")
+        )
+    return _visible_uses(request)
+
+
 @login_required
 def export_json(request: HttpRequest) -> StreamingHttpResponse:
-    principal, uses = _visible_uses(request)
+    principal, uses = _own_uses(request)
     consents = consents_of(actor=request.user, principal=principal).order_by("-valid_from")
     return _download(
         export.json_chunks(consents.iterator(chunk_size=500), uses.iterator(chunk_size=2000)),
@@ -81,7 +90,7 @@ def export_json(request: HttpRequest) -> StreamingHttpResponse:
 
 @login_required
 def export_csv(request: HttpRequest, kind: str) -> StreamingHttpResponse:
-    principal, uses = _visible_uses(request)
+    principal, uses = _own_uses(request)
     if kind == "samtykker":
         consents = consents_of(actor=request.user, principal=principal).order_by("-valid_from")
         rows = map(export.consent_row, consents.iterator(chunk_size=500))

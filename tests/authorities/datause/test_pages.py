@@ -107,6 +107,13 @@ def test_an_attorney_with_the_consent_right_sees_that_authoritys_uses_only(
     assert shown(consent_page(client, kommune_consent)) == ["k2", "k1"]
 
 
+def test_an_attorney_sees_the_uses_but_cannot_download_them(client, acting, kommune_consent_right, uses):
+    acting(kommune_consent_right)
+    assert "eksport" not in data_use_page(client).content.decode()
+    assert client.get(reverse("authorities:data_use_export_json")).status_code == 403
+    assert client.get(reverse("authorities:data_use_export_csv", args=["brug"])).status_code == 403
+
+
 def test_an_attorney_cannot_filter_their_way_to_another_authoritys_uses(
     client, acting, skat, kommune_consent_right, uses
 ):
