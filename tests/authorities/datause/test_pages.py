@@ -255,3 +255,17 @@ def test_the_export_costs_the_same_with_ten_thousand_uses(
         response = client.get(reverse("authorities:data_use_export_json"))
         data = json.loads(response.getvalue())
     assert len(data["data_uses"]) == 10_001
+
+
+def test_a_use_under_a_legal_basis_waits_for_the_person_to_verify_their_number(
+    client, login, kommune_client, pension, report
+):
+    from ...factories import UserFactory
+    from .conftest import use
+
+    report(
+        kommune_client, use(timezone.now() - HOUR, id="law", citizen="050560-1234", category="skat.pension")
+    )
+    newcomer = UserFactory(national_id="0505601234")
+    login(client, newcomer)
+    assert shown(data_use_page(client)) == ["law"]
