@@ -199,7 +199,12 @@ CASEWORKERS = [
     ("sagsbehandler.skat@example.dk", "Sofie Skov", "skat"),
     ("sagsbehandler.ud@example.dk", "Mads Udbye", "udbetaling-danmark"),
     ("sagsbehandler.kk@example.dk", "Lise Kommune", "kobenhavns-kommune"),
+    ("borgerservice@example.dk", "Jonas Borg", "kobenhavns-kommune"),
 ]
+
+# The municipality's citizen service desk: verifies identity from papers and approves emergency
+# powers of attorney, which take two of them.
+SERVICE_DESK = ["sagsbehandler.kk@example.dk", "borgerservice@example.dk"]
 
 # Someone Karen invites who has not signed up yet: the invitation waits for this CPR number.
 INVITEE = ("1203904567", "Anne Jensen")
@@ -400,11 +405,31 @@ def seed_people() -> dict[str, User]:
         if not Authenticator.objects.filter(user=caseworker, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(caseworker, DEMO_TOTP_SECRET)
         people[email] = caseworker
-    # The municipality runs the citizen service desk, which may verify identity from papers.
-    people["sagsbehandler.kk@example.dk"].user_permissions.add(
-        Permission.objects.get(content_type__app_label="portal", codename="verify_identity")
-    )
+    desk_permissions = [
+        Permission.objects.get(content_type__app_label="portal", codename="verify_identity"),
+        Permission.objects.get(content_type__app_label="attorney", codename="approve_emergencyrequest"),
+    ]
+    for email in SERVICE_DESK:
+        people[email].user_permissions.add(*desk_permissions)
     return people
+
+
+def seed_emergency_request(people: dict[str, User]) -> None:
+    """Ole asks to read Karen's municipality letters while she is in hospital; it waits for the
+    service desk's two approvals."""
+    from attorney.models import EmergencyRequest
+
+    karen, ole = people["karen@example.dk"], people["ole@example.dk"]
+    if EmergencyRequest.objects.filter(relative=ole, citizen=karen).exists():
+        return
+    attorney_services.request_emergency_power_of_attorney(
+        acting_user=ole,
+        citizen_national_id=karen.national_id,
+        citizen_name=karen.name,
+        authorities=Authority.objects.filter(slug="kobenhavns-kommune"),
+        days=14,
+        reason="Karen er indlagt efter et fald og kan ikke selv logge ind. Hun venter brev om hjemmepleje.",
+    )
 
 
 def _rights(*codes: str) -> list[Right]:
@@ -608,6 +633,7 @@ def seed_demo() -> dict[str, User]:
     seed_powers_of_attorney(people)
     seed_letters_and_applications(people)
     seed_consents(people)
+    seed_emergency_request(people)
     seed_api_client()
     seed_data_uses(people)
     return people
