@@ -38,7 +38,7 @@ def remove_permissions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0011_data_use_actions"),
+        ("portal", "0011_emergency_actions"),
         ("authorities", "0008_data_uses"),
     ]
 
