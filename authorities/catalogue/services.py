@@ -59,6 +59,9 @@ CASEWORKER_PERMISSIONS = (
     ("authorities", "view_consent"),
     ("authorities", "view_authorityevent"),
     ("authorities", "view_webhookdelivery"),
+    ("representation", "view_representation"),
+    ("representation", "add_representation"),
+    ("representation", "change_representation"),
 )
 
 
