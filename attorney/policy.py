@@ -41,9 +41,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_objects_for_user
 
-from authorities.catalogue.models import CitizenFile, CitizenFileUserObjectPermission, Right
+from authorities.catalogue.models import CitizenFile, CitizenFileUserObjectPermission, Matters, Right
 from portal.models import User
-from representation.models import Kind, Representation, scopes_covering
+from representation.models import Kind, Representation, is_minor, scopes_covering
 
 from .models import PowerOfAttorney
 
@@ -512,6 +512,69 @@ def permitted_files(*, actor: User, principal: User, rights: Iterable[Right]) ->
         any_perm=True,
         accept_global_perms=False,
     )
+
+
+# --- Who may give a power of attorney in a person's name ----------------------------------------
+
+
+def grant_refusal(*, grantor: User, rights: Iterable[Right], guardian: User | None = None) -> str | None:
+    """Why a power of attorney in ``grantor``'s name with ``rights`` may not be given, or None.
+
+    A minor cannot give one at all: their parents act for them by custody. A ward under a
+    guardianship of financial matters cannot give one with financial rights: the guardian decides
+    those. A ``guardian`` giving one on the ward's behalf may include only rights their
+    guardianship covers.
+    """
+    rights = list(rights)
+    if grantor.national_id and is_minor(grantor.national_id):
+        return str(
+            _(
+                "A person under 18 cannot give a power of attorney. "
+                "Their parents with custody act for them until they turn 18."
+            )
+        )
+    if guardian is not None:
+        relations = list(
+            representations_in_force(representative=guardian, represented=grantor).filter(
+                kind=Kind.GUARDIANSHIP
+            )
+        )
+        if not relations:
+            return str(
+                _(
+                    "Only the person themselves, or their guardian, can give a power of attorney in their name."
+                )
+            )
+        outside = [right for right in rights if not any(relation.covers(right) for relation in relations)]
+        if outside:
+            return str(
+                _(
+                    "As guardian you can give a power of attorney on the ward's behalf only within the "
+                    "guardianship's scope. Outside it: %(rights)s."
+                )
+                % {"rights": ", ".join(right.name for right in outside)}
+            )
+        return None
+    financial = [right for right in rights if right.matters == Matters.FINANCIAL]
+    if (
+        financial
+        and grantor.national_id
+        and Representation.objects.in_force()
+        .filter(
+            kind=Kind.GUARDIANSHIP,
+            represented_national_id=grantor.national_id,
+            scope__in=scopes_covering(Matters.FINANCIAL),
+        )
+        .exists()
+    ):
+        return str(
+            _(
+                "You are under guardianship for your financial matters, so you cannot give a power of "
+                "attorney with financial rights: your guardian decides those. Leave out: %(rights)s."
+            )
+            % {"rights": ", ".join(right.name for right in financial)}
+        )
+    return None
 
 
 # --- The guardian projection --------------------------------------------------------------------
