@@ -77,9 +77,14 @@ class RepresentationAdmin(AuthorityScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and services.may_register_guardianships(request.user)
+
     def has_end_permission(self, request: HttpRequest, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and (
-            obj is None or (obj.source == Source.CASEWORKER and obj.ended_at is None)
+        return (
+            super().has_change_permission(request, obj)
+            and services.may_register_guardianships(request.user)
+            and (obj is None or (obj.source == Source.CASEWORKER and obj.ended_at is None))
         )
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:

@@ -315,9 +315,14 @@ def import_register_file(*, path) -> ImportResult:
 # --- Guardianships registered by the family court authority ------------------------------------
 
 
-def _require_family_court_caseworker(user: User) -> None:
+def may_register_guardianships(user: User) -> bool:
+    """Caseworkers at the family court authority, and nobody else."""
     authority = authority_of_caseworker(user)
-    if authority is None or authority.slug != settings.FAMILY_COURT_AUTHORITY_SLUG:
+    return authority is not None and authority.slug == settings.FAMILY_COURT_AUTHORITY_SLUG
+
+
+def _require_family_court_caseworker(user: User) -> None:
+    if not may_register_guardianships(user):
         raise NotAllowed(_("Only caseworkers at the family court authority register guardianships."))
 
 
