@@ -21,6 +21,16 @@ from .conftest import BENT, EMMA, LONE, MARIA, custody_line, guardianship_line, 
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english():
+    """The refusals are asserted in English (Danish is the default language)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 BIRTHDAY = datetime.datetime(2030, 6, 14, tzinfo=COPENHAGEN)  # Emma turns 18
 MICROSECOND = datetime.timedelta(microseconds=1)
 
@@ -240,7 +250,8 @@ def test_the_refusal_is_translated(guardianship, catalogue, bent, ole):
 
     with translation.override("da"), pytest.raises(ValidationError) as refused:
         grant(bent, ole, [catalogue["read_mail"]])
-    assert "værge" in " ".join(refused.value.messages) or "guardian" in " ".join(refused.value.messages)
+    # Danish once the translations are merged (locale/da/LC_MESSAGES/legalrep.po.fragment).
+    assert any(word in " ".join(refused.value.messages) for word in ("værge", "guardian"))
 
 
 def test_a_guardian_gives_a_power_of_attorney_for_the_ward_only_within_the_scope(
