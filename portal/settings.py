@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "portal.middleware.PreferredLanguageMiddleware",
     "portal.middleware.StaffMFAMiddleware",
     "attorney.middleware.ActingForMiddleware",
+    "attorney.middleware.EmergencyQuestionMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
