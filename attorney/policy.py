@@ -44,6 +44,7 @@ from guardian.shortcuts import get_objects_for_user
 from authorities.catalogue.models import CitizenFile, CitizenFileUserObjectPermission, Matters, Right
 from portal.models import User
 from representation.models import Kind, Representation, is_minor, scopes_covering
+from representation.projection import rights_covered
 
 from .models import PowerOfAttorney
 
@@ -99,13 +100,6 @@ class Basis:
     PARENTAL_CUSTODY = Kind.PARENTAL_CUSTODY.value
     GUARDIANSHIP = Kind.GUARDIANSHIP.value
 
-
-BASIS_TEXT = {
-    Basis.SELF: _("Yourself"),
-    Basis.POWER_OF_ATTORNEY: _("Power of attorney"),
-    Basis.PARENTAL_CUSTODY: Kind.PARENTAL_CUSTODY.label,
-    Basis.GUARDIANSHIP: Kind.GUARDIANSHIP.label,
-}
 
 _PERMIT_BASIS = {
     Reason.SELF: Basis.SELF,
@@ -424,19 +418,11 @@ def representations_in_force(
 
 
 def _rights_of(relations: Iterable[Representation]) -> list[Right]:
-    """The catalogue's rights the relations cover."""
-    covering = Q()
+    """The catalogue's rights the relations cover (``representation.projection`` writes their rows)."""
+    rights: dict[int, Right] = {}
     for relation in relations:
-        covering |= _coverage_of(relation)
-    if not covering:
-        return []
-    return list(Right.objects.filter(covering).select_related("service__authority"))
-
-
-def _coverage_of(relation: Representation) -> Q:
-    if relation.kind == Kind.PARENTAL_CUSTODY:
-        return Q(for_custodians=True)
-    return Q(matters__in=relation.covered_matters)
+        rights.update((r.pk, r) for r in rights_covered(relation).select_related("service__authority"))
+    return list(rights.values())
 
 
 @dataclass
@@ -468,12 +454,14 @@ def principals_in_force(*, actor: User, principal_id: int | None = None) -> list
         if principal_id is not None:
             people = people.filter(pk=principal_id)
         by_cpr = {person.national_id: person for person in people}
+        covered: dict[tuple[str, str], list[Right]] = {}  # the same kind and scope cover the same rights
         for relation in relations:
             person = by_cpr.get(relation.represented_national_id)
             if person is None:
                 continue
             entry = found.setdefault(person.pk, {"person": person, "rights": {}, "bases": []})
-            entry["rights"].update((right.pk, right) for right in _rights_of([relation]))
+            rights = covered.setdefault((relation.kind, relation.scope), _rights_of([relation]))
+            entry["rights"].update((right.pk, right) for right in rights)
             if relation.kind not in entry["bases"]:
                 entry["bases"].append(relation.kind)
     return sorted(

@@ -253,3 +253,34 @@ def test_group_has_the_guardianship_permissions():
         group.permissions.filter(content_type__app_label="representation").values_list("codename", flat=True)
     )
     assert codenames == {"view_representation", "add_representation", "change_representation"}
+
+
+def grant_form(attorney, right):
+    today = timezone.localdate()
+    return {
+        "attorney_national_id": attorney.national_id,
+        "attorney_name": attorney.name,
+        "rights": [right.pk],
+        "valid_from": today.isoformat(),
+        "valid_until": (today + datetime.timedelta(days=90)).isoformat(),
+    }
+
+
+def test_a_ward_giving_financial_rights_is_told_why_not_and_nothing_is_made(
+    client, login, guardianship, catalogue, bent, ole
+):
+    login(client, bent)
+    client.cookies["django_language"] = "en"
+    client.post(reverse("attorney:create"), grant_form(ole, catalogue["read_mail"]))
+    response = client.post(reverse("attorney:confirm"), follow=True)
+    assert "your guardian decides those" in response.content.decode()
+    assert not bent.powers_given.exists()
+
+
+def test_a_minor_giving_a_power_of_attorney_is_told_why_not(client, login, catalogue, emma, ole):
+    login(client, emma)
+    client.cookies["django_language"] = "en"
+    client.post(reverse("attorney:create"), grant_form(ole, catalogue["kommune_mail"]))
+    response = client.post(reverse("attorney:confirm"), follow=True)
+    assert "A person under 18 cannot give a power of attorney" in response.content.decode()
+    assert not emma.powers_given.exists()
