@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('attorney', '0004_accesscode_accesscodeview'),
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('authorities', '0007_cvr_ascii_digits'),
+        ('authorities', '0008_data_uses'),
         ('representation', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
