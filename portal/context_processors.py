@@ -7,6 +7,10 @@ def portal(request) -> dict:
         "portal_contact_email": settings.PORTAL_CONTACT_EMAIL,
         "portal_contact_phone": settings.PORTAL_CONTACT_PHONE,
         "acting_for": getattr(request, "acting_for", None),
+        # Pages about the person acted for are marked by their view (attorney.acting.about_principal);
+        # on every other page the layout says it is the user's own and offers to stop acting.
+        "page_about_principal": getattr(getattr(request, "resolver_match", None), "func", None) is not None
+        and getattr(request.resolver_match.func, "about_principal", False),
         # Each language is named in its own language, untranslated.
         "portal_languages": settings.LANGUAGES,
         # Seconds without activity before the session ends, for the timeout warning (portal.js).
