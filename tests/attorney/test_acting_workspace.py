@@ -207,3 +207,8 @@ def test_another_persons_waiting_offer_is_not_mentioned(acting, ole, peter, home
     grant(ole, peter, [home_care])
     response = acting.get(reverse("authorities:apply", args=[kommune.slug, "hjemmehjaelp"]))
     assert "you have not accepted it yet" not in text_of(response)
+
+
+def test_applications_say_plainly_when_the_mandate_covers_none(acting):
+    text = text_of(acting.get(reverse("authorities:applications")))
+    assert "Your power of attorney from Karen Jensen does not cover applications" in text

@@ -92,7 +92,7 @@ def test_what_waits_is_listed_with_links(client, karen, peter, ole, skat, read_m
     content = response.content.decode()
     for url in (
         reverse("attorney:detail", args=[invitation.pk]),
-        reverse("authorities:consent_answer", args=[consent_request.pk]),
+        f"{reverse('authorities:consents')}#anmodning-{consent_request.pk}",
         reverse("authorities:letter", args=[letter.pk]),
         reverse("attorney:detail", args=[ending.pk]),
     ):
