@@ -29,8 +29,8 @@ from portal.errors import NotAllowed
 from portal.forms import add_service_errors
 
 from . import services
-from .admin_forms import CaseworkerRevokeForm, PaperRegistrationForm
-from .models import AttorneyRequest, PowerOfAttorney
+from .admin_forms import CaseworkerRevokeForm, EmergencyRefusalForm, PaperRegistrationForm
+from .models import AttorneyRequest, EmergencyRequest, EmergencyStatus, PowerOfAttorney
 
 
 @admin.register(PowerOfAttorney)
@@ -274,3 +274,150 @@ class AttorneyRequestAdmin(ReadOnlyScopedAdmin):
     date_hierarchy = "created_at"
     search_fields = ["requester__name", "grantor__name"]
     cpr_search_fields = ["requester__national_id", "grantor__national_id"]
+
+
+@admin.register(EmergencyRequest)
+class EmergencyRequestAdmin(admin.ModelAdmin):
+    """Emergency powers of attorney at the citizen service desk: caseworkers who may approve them
+    see every request (they belong to no authority) and approve or refuse one in its own view; two
+    different caseworkers must approve (attorney.services.approve_emergency_request)."""
+
+    list_display = ["created_at", "relative", "citizen", "days", "status", "first_approved_by"]
+    list_filter = ["status"]
+    list_select_related = ["relative", "citizen", "first_approved_by"]
+    date_hierarchy = "created_at"
+    search_fields = ["relative__name", "citizen__name"]
+    fields = [
+        "relative",
+        "citizen_cpr",
+        "citizen",
+        "reason",
+        "repeat_reason",
+        "rights_list",
+        "days",
+        "status",
+        "created_at",
+        "first_approved_by",
+        "first_approved_at",
+        "second_approved_by",
+        "second_approved_at",
+        "refused_by",
+        "refusal_reason",
+        "power_of_attorney",
+    ]
+    readonly_fields = fields
+
+    def _may_decide(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.has_perm("attorney.approve_emergencyrequest")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._may_decide(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._may_decide(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("CPR number"))
+    def citizen_cpr(self, obj: EmergencyRequest) -> str:
+        return format_cpr(obj.citizen.national_id)
+
+    @admin.display(description=_("rights asked for"))
+    def rights_list(self, obj: EmergencyRequest) -> str:
+        return format_html_join(", ", "{}", ((right.name,) for right in obj.rights.all()))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/godkend/", view(self.approve_view), name="attorney_emergencyrequest_approve"
+            ),
+            path("<path:object_id>/afvis/", view(self.refuse_view), name="attorney_emergencyrequest_refuse"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        emergency = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if emergency is not None and emergency.status in (
+            EmergencyStatus.AWAITING_FIRST,
+            EmergencyStatus.AWAITING_SECOND,
+        ):
+            extra_context["approve_url"] = reverse(
+                "admin:attorney_emergencyrequest_approve", args=[emergency.pk]
+            )
+            extra_context["refuse_url"] = reverse(
+                "admin:attorney_emergencyrequest_refuse", args=[emergency.pk]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def approve_view(self, request: HttpRequest, object_id: str):
+        emergency = self.get_object(request, object_id)
+        if emergency is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self._may_decide(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                emergency = services.approve_emergency_request(
+                    emergency_request=emergency, acting_user=request.user
+                )
+            except (ValidationError, NotAllowed) as error:
+                messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            else:
+                if emergency.status == EmergencyStatus.APPROVED:
+                    messages.success(
+                        request,
+                        gettext("Approved by two caseworkers: the emergency power of attorney is in force."),
+                    )
+                else:
+                    messages.success(
+                        request,
+                        gettext("Your approval is recorded. A second caseworker must approve it too."),
+                    )
+            return redirect("admin:attorney_emergencyrequest_change", emergency.pk)
+        return self._render(
+            request,
+            "approve.html",
+            title=gettext("Approve the emergency power of attorney"),
+            emergency=emergency,
+        )
+
+    def refuse_view(self, request: HttpRequest, object_id: str):
+        emergency = self.get_object(request, object_id)
+        if emergency is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self._may_decide(request):
+            raise PermissionDenied
+        form = EmergencyRefusalForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.refuse_emergency_request(
+                    emergency_request=emergency, acting_user=request.user, reason=form.cleaned_data["reason"]
+                )
+            except (ValidationError, NotAllowed) as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, gettext("The request is refused. The relative has been told."))
+                return redirect("admin:attorney_emergencyrequest_change", emergency.pk)
+        return self._render(
+            request,
+            "refuse.html",
+            title=gettext("Refuse the emergency power of attorney"),
+            emergency=emergency,
+            form=form,
+        )
+
+    def _render(self, request: HttpRequest, template: str, **context):
+        return TemplateResponse(
+            request,
+            f"admin/attorney/emergencyrequest/{template}",
+            {**self.admin_site.each_context(request), "opts": self.opts, **context},
+        )

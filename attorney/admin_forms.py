@@ -99,3 +99,12 @@ class CaseworkerRevokeForm(forms.Form):
         if not reason:
             raise ValidationError(_("Give the reason for revoking the power of attorney."))
         return reason
+
+
+class EmergencyRefusalForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea({"rows": 4, "cols": 80}),
+        help_text=_("The relative will see the reason."),
+    )

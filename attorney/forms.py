@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from authorities.catalogue.models import Authority, Right
 from portal.cpr import normalize_cpr
 
+from .models import EMERGENCY_MAX_DAYS, EMERGENCY_RIGHT
+
 
 def start_of(day: datetime.date) -> datetime.datetime:
     """A start date means from the beginning of that day in Denmark, or from now if it is today."""
@@ -209,3 +211,56 @@ class ProofForm(forms.Form):
     )
     surname = forms.CharField(label=_("Surname of the person who gave the power of attorney"), max_length=100)
     organisation = forms.CharField(label=_("Your organisation"), max_length=200)
+
+
+class EmergencyRequestForm(forms.Form):
+    citizen_national_id = forms.CharField(
+        label=_("CPR number of the person who cannot act"),
+        max_length=11,
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    citizen_name = forms.CharField(label=_("Their full name"), max_length=200)
+    authorities = forms.ModelMultipleChoiceField(
+        label=_("Letters from"),
+        queryset=Authority.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("You can only read letters. Nothing you do can have legal effect."),
+    )
+    days = forms.IntegerField(
+        label=_("For how many days"),
+        min_value=1,
+        max_value=EMERGENCY_MAX_DAYS,
+        initial=14,
+        help_text=_("At most 30 days. It cannot be renewed."),
+        widget=forms.NumberInput({"inputmode": "numeric"}),
+    )
+    reason = forms.CharField(
+        label=_("Why can the person not act themselves?"),
+        max_length=2000,
+        widget=forms.Textarea({"rows": 4}),
+        help_text=_(
+            "For example: admitted to hospital after a stroke. The caseworkers and the person will see it."
+        ),
+    )
+    repeat_reason = forms.CharField(
+        label=_("If you have had one for this person in the last 90 days: why is another needed?"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea({"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only authorities that send letters through the portal have a right to read them.
+        self.fields["authorities"].queryset = (
+            Authority.objects.filter(services__rights__code__endswith=f".{EMERGENCY_RIGHT}")
+            .distinct()
+            .order_by("name_da")
+        )
+
+    def clean_citizen_national_id(self) -> str:
+        return normalize_cpr(self.cleaned_data["citizen_national_id"])
+
+
+class EmergencyAnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=[("replace", "replace"), ("keep", "keep")])

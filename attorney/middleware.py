@@ -41,3 +41,38 @@ class ActingForMiddleware:
                         ),
                     )
         return self.get_response(request)
+
+
+EMERGENCY_QUESTION_SESSION_KEY = "emergency_question"
+
+
+def ask_about_emergency_on_login(sender, request, user, **kwargs) -> None:
+    """At login, a citizen with an emergency power of attorney they have not been asked about is
+    taken to the question once (see ``EmergencyQuestionMiddleware``)."""
+    from .selectors import emergency_to_answer
+
+    emergency = emergency_to_answer(user) if request is not None else None
+    if emergency is not None:
+        request.session[EMERGENCY_QUESTION_SESSION_KEY] = str(emergency.pk)
+
+
+class EmergencyQuestionMiddleware:
+    """The first page a citizen opens after logging in is the question about an emergency power of
+    attorney someone was given for them, if there is one; after that the portal leaves them be."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if (
+            session is not None
+            and request.method == "GET"
+            and EMERGENCY_QUESTION_SESSION_KEY in session
+            and request.user.is_authenticated
+            and not request.path.startswith(("/static/", "/admin/", "/api/"))
+        ):
+            from django.shortcuts import redirect
+
+            return redirect("attorney:emergency", session.pop(EMERGENCY_QUESTION_SESSION_KEY))
+        return self.get_response(request)

@@ -26,6 +26,7 @@ ENDED_STATUSES = (Status.REVOKED, Status.EXPIRED, Status.RESIGNED, Status.DECLIN
 class Basis(models.TextChoices):
     DIGITAL = "digital", _("Given digitally")
     PAPER = "paper", _("Signed paper form")
+    EMERGENCY = "emergency", _("Emergency, approved by two caseworkers")
 
 
 class PowerOfAttorneyQuerySet(models.QuerySet):
@@ -311,6 +312,115 @@ class AccessCodeView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer_label} {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class EmergencyStatus(models.TextChoices):
+    AWAITING_FIRST = "awaiting_first", _("Awaiting the first caseworker")
+    AWAITING_SECOND = "awaiting_second", _("Awaiting the second caseworker")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+#: The longest an emergency power of attorney lasts, and how long after one a new one for the same
+#: two people needs a stated reason.
+EMERGENCY_MAX_DAYS = 30
+EMERGENCY_REPEAT_DAYS = 90
+#: The one right an emergency power of attorney gives, at each authority chosen: reading letters.
+EMERGENCY_RIGHT = "read_mail"
+
+
+class EmergencyRequest(models.Model):
+    """A relative asks to act for a citizen who suddenly cannot (in hospital, say); two different
+    caseworkers at the citizen service desk must approve before a short emergency power of attorney
+    to read letters comes into force."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    relative = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relative"),
+        on_delete=models.PROTECT,
+        related_name="emergency_requests_made",
+    )
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("citizen"),
+        on_delete=models.PROTECT,
+        related_name="emergency_requests_received",
+    )
+    reason = models.TextField(_("reason"), max_length=2000)
+    repeat_reason = models.TextField(_("reason for another emergency power of attorney"), blank=True)
+    rights = models.ManyToManyField(Right, verbose_name=_("rights asked for"), related_name="+")
+    days = models.PositiveSmallIntegerField(_("days"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=EmergencyStatus.choices, default=EmergencyStatus.AWAITING_FIRST
+    )
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first approval by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    first_approved_at = models.DateTimeField(_("first approval"), null=True, blank=True)
+    second_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("second approval by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    second_approved_at = models.DateTimeField(_("second approval"), null=True, blank=True)
+    refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("refused by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+    power_of_attorney = models.OneToOneField(
+        PowerOfAttorney,
+        verbose_name=_("emergency power of attorney"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="emergency_request",
+    )
+    citizen_answered_at = models.DateTimeField(_("citizen answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("emergency power of attorney request")
+        verbose_name_plural = _("emergency power of attorney requests")
+        ordering = ["-created_at"]
+        permissions = [("approve_emergencyrequest", _("Can approve emergency powers of attorney"))]
+        constraints = [
+            models.CheckConstraint(condition=~Q(relative=F("citizen")), name="emergency_not_self"),
+            models.CheckConstraint(
+                condition=Q(days__gte=1, days__lte=EMERGENCY_MAX_DAYS), name="emergency_at_most_30_days"
+            ),
+            # Four eyes: the second approval is never by the person who gave the first.
+            models.CheckConstraint(
+                condition=Q(second_approved_by__isnull=True) | ~Q(second_approved_by=F("first_approved_by")),
+                name="emergency_two_different_caseworkers",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved")
+                | Q(
+                    first_approved_by__isnull=False,
+                    second_approved_by__isnull=False,
+                    power_of_attorney__isnull=False,
+                ),
+                name="emergency_approved_by_two",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="emergency_open")]
+
+    def __str__(self) -> str:
+        return f"{self.relative} → {self.citizen}"
 
 
 # A mandate concerns every authority whose rights it includes; Exists avoids the duplicate rows a join

@@ -155,11 +155,16 @@ def _explain(
     # Explain by the mandate that was (or will be) closest to covering the moment asked about.
     started = [m for m in covering if m.activated_at <= at and m.valid_from <= at]
     if not started:
-        return Decision(False, Reason.NOT_YET_VALID, min(covering, key=lambda m: m.valid_from))
+        # A mandate ended before it began will never be valid: say it was ended, not "not yet".
+        waiting = [m for m in covering if m.ended_at is None or m.ended_at > at]
+        if not waiting:
+            return Decision(False, Reason.REVOKED, max(covering, key=lambda m: m.ended_at))
+        return Decision(False, Reason.NOT_YET_VALID, min(waiting, key=lambda m: m.valid_from))
     latest = max(started, key=lambda m: min(m.ended_at or m.valid_until, m.valid_until))
+    # Ended before its period ran out (revoked, resigned, declined, ended by a caseworker); the expiry
+    # job ends a mandate at or after valid_until, so an expired one always falls through.
     if latest.ended_at is not None and latest.ended_at <= at and latest.ended_at < latest.valid_until:
-        reason = Reason.EXPIRED if latest.status == "expired" else Reason.REVOKED
-        return Decision(False, reason, latest)
+        return Decision(False, Reason.REVOKED, latest)
     return Decision(False, Reason.EXPIRED, latest)
 
 

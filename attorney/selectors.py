@@ -7,7 +7,7 @@ from django.utils import timezone
 from authorities.catalogue.models import Right
 from portal.models import User
 
-from .models import AttorneyRequest, PowerOfAttorney, RequestStatus, Status
+from .models import AttorneyRequest, EmergencyRequest, EmergencyStatus, PowerOfAttorney, RequestStatus, Status
 
 
 def _rights_with_authority() -> Prefetch:
@@ -103,4 +103,34 @@ def mandate_summary(mandate_id) -> PowerOfAttorney | None:
         .select_related("grantor", "attorney")
         .prefetch_related(_rights_with_authority())
         .first()
+    )
+
+
+def emergency_request_for(*, user: User, emergency_id) -> EmergencyRequest | None:
+    """An emergency request the user is the relative or the citizen of, or None."""
+    return (
+        EmergencyRequest.objects.filter(Q(relative=user) | Q(citizen=user), pk=emergency_id)
+        .select_related("relative", "citizen", "power_of_attorney", "refused_by")
+        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
+        .first()
+    )
+
+
+def emergency_to_answer(citizen: User) -> EmergencyRequest | None:
+    """An emergency power of attorney in force for the citizen that they have not yet been asked about."""
+    return (
+        EmergencyRequest.objects.filter(
+            citizen=citizen,
+            status=EmergencyStatus.APPROVED,
+            citizen_answered_at__isnull=True,
+            power_of_attorney__in=PowerOfAttorney.objects.in_force(),
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def emergency_requests_made(relative: User) -> QuerySet[EmergencyRequest]:
+    return (
+        EmergencyRequest.objects.filter(relative=relative).select_related("citizen").order_by("-created_at")
     )

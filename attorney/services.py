@@ -25,16 +25,21 @@ from django.utils.translation import gettext as _
 from authorities.catalogue.models import Right
 from portal.audit import record_event
 from portal.cpr import normalize_cpr
-from portal.errors import Conflict, NotAllowed
+from portal.errors import Conflict, Invalid, NotAllowed
 from portal.identity import require_verified_identity
 from portal.models import User
 from portal.notifications import notify
 
 from .models import (
+    EMERGENCY_MAX_DAYS,
+    EMERGENCY_REPEAT_DAYS,
+    EMERGENCY_RIGHT,
     AccessCode,
     AccessCodeView,
     AttorneyRequest,
     Basis,
+    EmergencyRequest,
+    EmergencyStatus,
     PowerOfAttorney,
     RequesterBlock,
     RequestStatus,
@@ -366,25 +371,45 @@ def decline(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: st
 
 def revoke(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str = "") -> PowerOfAttorney:
     """The grantor ends the power of attorney; it stops working at the attorney's next request."""
-    with transaction.atomic(durable=True):
-        mandate = _lock(power_of_attorney)
-        if acting_user.pk != mandate.grantor_id:
-            raise NotAllowed(_("Only the person who gave the power of attorney can revoke it."))
-        _end(mandate, Status.REVOKED, by=acting_user, reason=reason)
-        _audit("revoked", mandate, acting_user, reason=reason)
-        _notify_parties(mandate, "revoked")
-    return mandate
+    return _end_by_party(
+        power_of_attorney=power_of_attorney,
+        acting_user=acting_user,
+        party="grantor",
+        status=Status.REVOKED,
+        reason=reason,
+        refusal=_("Only the person who gave the power of attorney can revoke it."),
+    )
 
 
 def resign(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str = "") -> PowerOfAttorney:
     """The attorney steps down; the grantor is told."""
+    return _end_by_party(
+        power_of_attorney=power_of_attorney,
+        acting_user=acting_user,
+        party="attorney",
+        status=Status.RESIGNED,
+        reason=reason,
+        refusal=_("Only the attorney can resign from a power of attorney."),
+    )
+
+
+def _end_by_party(
+    *,
+    power_of_attorney: PowerOfAttorney,
+    acting_user: User,
+    party: str,
+    status: str,
+    reason: str,
+    refusal: str,
+) -> PowerOfAttorney:
+    """One party ends the power of attorney: only that party may, and both are told."""
     with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
-        if acting_user.pk != mandate.attorney_id:
-            raise NotAllowed(_("Only the attorney can resign from a power of attorney."))
-        _end(mandate, Status.RESIGNED, by=acting_user, reason=reason)
-        _audit("resigned", mandate, acting_user, reason=reason)
-        _notify_parties(mandate, "resigned")
+        if acting_user.pk != getattr(mandate, f"{party}_id"):
+            raise NotAllowed(refusal)
+        _end(mandate, status, by=acting_user, reason=reason)
+        _audit(status, mandate, acting_user, reason=reason)
+        _notify_parties(mandate, status)
     return mandate
 
 
@@ -487,6 +512,7 @@ def renew(
             raise NotAllowed(_("Only the person who gave the power of attorney can renew it."))
         if old.status != Status.ACTIVE:
             raise Conflict(_("Only a power of attorney in force can be renewed."), code="transition")
+        _refuse_emergency(old)
         now = timezone.now()
         _validate_period(now, valid_until)
         if valid_until <= old.valid_until:
@@ -524,6 +550,7 @@ def change(
             raise NotAllowed(_("Only the person who gave the power of attorney can change it."))
         if old.status not in (Status.ACTIVE, Status.PENDING):
             raise Conflict(_("An ended power of attorney cannot be changed."), code="transition")
+        _refuse_emergency(old)
         return _grant(
             grantor=old.grantor,
             attorney_national_id=old.attorney.national_id if old.attorney_id else old.invitee_national_id,
@@ -533,6 +560,14 @@ def change(
             valid_until=valid_until,
             created_by=acting_user,
             replaces=old,
+        )
+
+
+def _refuse_emergency(mandate: PowerOfAttorney) -> None:
+    if mandate.basis == Basis.EMERGENCY:
+        raise Conflict(
+            _("An emergency power of attorney cannot be renewed or changed. Give an ordinary one instead."),
+            code="emergency",
         )
 
 
@@ -968,3 +1003,212 @@ def view_with_access_code(*, code: str, surname: str, viewer_label: str) -> Powe
             details={"access_code": str(access_code.pk), "viewer": label},
         )
     return mandate
+
+
+# --- Emergency powers of attorney ----------------------------------------------------------------
+
+
+def emergency_rights(authorities: Iterable) -> list[Right]:
+    """The rights an emergency power of attorney gives at these authorities."""
+    codes = [f"{authority.slug}.{EMERGENCY_RIGHT}" for authority in authorities]
+    return list(Right.objects.filter(code__in=codes).select_related("service__authority"))
+
+
+def request_emergency_power_of_attorney(
+    *,
+    acting_user: User,
+    citizen_national_id: str,
+    citizen_name: str,
+    authorities: Iterable,
+    days: int,
+    reason: str,
+    repeat_reason: str = "",
+) -> EmergencyRequest:
+    """A relative asks to read the letters of a citizen who suddenly cannot act (in hospital, say).
+
+    - The relative and the citizen are verified people; the citizen is named by CPR number *and*
+      name, and the relative cannot ask for themselves. A reason is required.
+    - At most ``EMERGENCY_MAX_DAYS`` days, and only the right to read letters from the authorities
+      chosen: nothing with legal effect.
+    - It cannot be renewed: while one is open or in force for the two, another is refused, and one
+      within ``EMERGENCY_REPEAT_DAYS`` days of the last needs a stated reason.
+    - Nothing is in force until two different caseworkers approve (``approve_emergency_request``).
+    """
+    require_verified_identity(acting_user)
+    errors: dict[str, list[str]] = {}
+    try:
+        cpr = normalize_cpr(citizen_national_id)
+    except ValidationError as error:
+        errors["citizen_national_id"], cpr = error.messages, ""
+    reason, repeat_reason = (reason or "").strip(), (repeat_reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("Say why the person cannot act themselves.")]
+    if not isinstance(days, int) or not 1 <= days <= EMERGENCY_MAX_DAYS:
+        errors["days"] = [_("Choose between 1 and %(max)d days.") % {"max": EMERGENCY_MAX_DAYS}]
+    rights = emergency_rights(authorities)
+    if not rights:
+        errors["authorities"] = [_("Choose at least one authority whose letters you need to read.")]
+    if errors:
+        raise Invalid(errors)
+    citizen = User.objects.with_verified_cpr(cpr).filter(is_active=True).first()
+    if citizen is None or not names_match(citizen_name or "", citizen.name):
+        raise Invalid({"citizen_national_id": _("No person using the portal has this CPR number and name.")})
+    if citizen.pk == acting_user.pk:
+        raise Invalid(
+            {"citizen_national_id": _("You cannot ask for an emergency power of attorney for yourself.")}
+        )
+
+    with transaction.atomic(durable=True):
+        # Serialise requests for the same citizen, so two cannot both pass the checks below.
+        User.objects.select_for_update(of=("self",)).filter(pk=citizen.pk).first()
+        earlier = EmergencyRequest.objects.filter(relative=acting_user, citizen=citizen)
+        if earlier.filter(
+            Q(status__in=[EmergencyStatus.AWAITING_FIRST, EmergencyStatus.AWAITING_SECOND])
+            | Q(power_of_attorney__in=PowerOfAttorney.objects.in_force())
+        ).exists():
+            raise Conflict(
+                _("An emergency power of attorney for this person is already asked for or in force."),
+                code="emergency_open",
+            )
+        since = timezone.now() - datetime.timedelta(days=EMERGENCY_REPEAT_DAYS)
+        if (
+            not repeat_reason
+            and earlier.filter(status=EmergencyStatus.APPROVED, created_at__gte=since).exists()
+        ):
+            raise Invalid(
+                {
+                    "repeat_reason": _(
+                        "You had an emergency power of attorney for this person less than %(days)d days ago. "
+                        "Say why another one is needed."
+                    )
+                    % {"days": EMERGENCY_REPEAT_DAYS}
+                }
+            )
+        emergency = EmergencyRequest.objects.create(
+            relative=acting_user, citizen=citizen, reason=reason, repeat_reason=repeat_reason, days=days
+        )
+        emergency.rights.set(rights)
+        record_event(
+            action="emergency.requested",
+            actor=acting_user,
+            principal=citizen,
+            target=emergency,
+            details={"rights": sorted(r.code for r in rights), "days": days},
+        )
+    return emergency
+
+
+def _may_approve_emergency(user: User, emergency: EmergencyRequest) -> bool:
+    return (
+        user.is_active
+        and user.has_perm("attorney.approve_emergencyrequest")
+        and user.pk not in (emergency.relative_id, emergency.citizen_id)
+    )
+
+
+def approve_emergency_request(*, emergency_request: EmergencyRequest, acting_user: User) -> EmergencyRequest:
+    """Four eyes: the first caseworker's approval changes nothing for the citizen; the second, by a
+    different caseworker, puts the emergency power of attorney in force at once for its days.
+
+    Only caseworkers with the permission to approve, never a party. The citizen is told at once by
+    notice and email (and can revoke it like any power of attorney); the relative too.
+    """
+    with transaction.atomic(durable=True):
+        emergency = EmergencyRequest.objects.select_for_update().get(pk=emergency_request.pk)
+        if not _may_approve_emergency(acting_user, emergency):
+            raise NotAllowed(_("You may not approve this emergency power of attorney."))
+        now = timezone.now()
+        if emergency.status == EmergencyStatus.AWAITING_FIRST:
+            emergency.status = EmergencyStatus.AWAITING_SECOND
+            emergency.first_approved_by, emergency.first_approved_at = acting_user, now
+            emergency.save(update_fields=["status", "first_approved_by", "first_approved_at"])
+            record_event(
+                action="emergency.first_approval",
+                actor=acting_user,
+                principal=emergency.citizen,
+                target=emergency,
+            )
+            return emergency
+        if emergency.status != EmergencyStatus.AWAITING_SECOND:
+            raise Conflict(_("This request has already been decided."), code="transition")
+        if emergency.first_approved_by_id == acting_user.pk:
+            raise NotAllowed(_("A second caseworker must approve: you gave the first approval."))
+        mandate = _create(
+            grantor=emergency.citizen,
+            attorney=emergency.relative,
+            invitee_national_id="",
+            invitee_name="",
+            rights=list(emergency.rights.all()),
+            valid_from=now,
+            valid_until=now + datetime.timedelta(days=emergency.days),
+            created_by=acting_user,
+            basis=Basis.EMERGENCY,
+            replaces=None,
+            registered_by=acting_user,
+        )
+        _activate(mandate, by=acting_user)
+        emergency.status = EmergencyStatus.APPROVED
+        emergency.second_approved_by, emergency.second_approved_at = acting_user, now
+        emergency.power_of_attorney = mandate
+        emergency.save(
+            update_fields=["status", "second_approved_by", "second_approved_at", "power_of_attorney"]
+        )
+        record_event(
+            action="emergency.approved",
+            actor=acting_user,
+            principal=emergency.citizen,
+            target=mandate,
+            details={
+                "first_approval_by": emergency.first_approved_by_id,
+                "attorney": emergency.relative_id,
+                "rights": sorted(r.code for r in mandate.rights.all()),
+                "valid_until": mandate.valid_until.isoformat(),
+            },
+        )
+        _notify_parties(mandate, "emergency")
+    return emergency
+
+
+def refuse_emergency_request(
+    *, emergency_request: EmergencyRequest, acting_user: User, reason: str
+) -> EmergencyRequest:
+    """One caseworker who may approve can refuse an open request, with a reason the relative is told."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid({"reason": _("Give the reason for refusing.")})
+    with transaction.atomic(durable=True):
+        emergency = EmergencyRequest.objects.select_for_update().get(pk=emergency_request.pk)
+        if not _may_approve_emergency(acting_user, emergency):
+            raise NotAllowed(_("You may not decide on this emergency power of attorney."))
+        if emergency.status not in (EmergencyStatus.AWAITING_FIRST, EmergencyStatus.AWAITING_SECOND):
+            raise Conflict(_("This request has already been decided."), code="transition")
+        emergency.status = EmergencyStatus.REFUSED
+        emergency.refused_by, emergency.refusal_reason = acting_user, reason
+        emergency.save(update_fields=["status", "refused_by", "refusal_reason"])
+        record_event(
+            action="emergency.refused",
+            actor=acting_user,
+            principal=emergency.citizen,
+            target=emergency,
+            details={"reason": reason},
+        )
+        notify(
+            recipient=emergency.relative,
+            event_key=f"emergency:{emergency.pk}:refused",
+            template="attorney/email/emergency_refused",
+            context={"emergency": emergency},
+            params={"name": emergency.citizen.name},
+            link=reverse("attorney:act_for"),
+        )
+    return emergency
+
+
+def answer_emergency_notice(*, emergency_request: EmergencyRequest, acting_user: User) -> None:
+    """The citizen has seen the question whether to replace an emergency power of attorney; it is
+    asked once."""
+    if acting_user.pk != emergency_request.citizen_id:
+        raise NotAllowed(_("This emergency power of attorney is not about you."))
+    with transaction.atomic(durable=True):
+        EmergencyRequest.objects.filter(pk=emergency_request.pk, citizen_answered_at__isnull=True).update(
+            citizen_answered_at=timezone.now()
+        )

@@ -2,7 +2,7 @@ from django.urls import path
 
 from portal.identity import verified_identity_required as verified
 
-from . import views
+from . import emergency_views, views
 
 # Every page here shows or changes something addressed to a CPR number: verified accounts only.
 
@@ -16,6 +16,11 @@ urlpatterns = [
     path("handl-for/stop/", verified(views.stop_acting), name="stop_acting"),
     path("handl-for/ret/<str:right_code>/", verified(views.use_right), name="use_right"),
     path("anmodning/", verified(views.request_create), name="request_create"),
+    path("akut/", verified(emergency_views.emergency_request_create), name="emergency_create"),
+    path("akut/<uuid:emergency_id>/", verified(emergency_views.emergency_detail), name="emergency"),
+    path(
+        "akut/<uuid:emergency_id>/svar/", verified(emergency_views.emergency_answer), name="emergency_answer"
+    ),
     path("anmodning/<uuid:request_id>/", verified(views.request_answer), name="request_answer"),
     path("<uuid:mandate_id>/", verified(views.detail), name="detail"),
     path("<uuid:mandate_id>/invitation/", verified(views.invitation), name="invitation"),

@@ -261,7 +261,7 @@ class ApplicationAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
             try:
                 applications_services.decide_application_as_caseworker(
                     application=application,
-                    caseworker=request.user,
+                    acting_user=request.user,
                     status=form.cleaned_data["status"],
                     decision_text=form.cleaned_data["decision_text"],
                 )
@@ -299,7 +299,7 @@ class ApplicationAdmin(CitizenColumnsMixin, ReadOnlyScopedAdmin):
         for application in queryset:
             try:
                 applications_services.decide_application_as_caseworker(
-                    application=application, caseworker=request.user, status=ApplicationStatus.IN_REVIEW
+                    application=application, acting_user=request.user, status=ApplicationStatus.IN_REVIEW
                 )
             except (ValidationError, PermissionDenied) as error:
                 messages.warning(
@@ -343,7 +343,7 @@ class AuthorityMembershipAdmin(AuthorityScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         membership = catalogue_services.appoint_caseworker(
-            user=obj.user, authority=obj.authority, by=request.user
+            user=obj.user, authority=obj.authority, acting_user=request.user
         )
         obj.pk = membership.pk
 
@@ -412,7 +412,7 @@ class ApiClientAdmin(AuthorityScopedAdmin):
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke_tokens(self, request: HttpRequest, queryset) -> None:
         for client in queryset:
-            clients_services.revoke_api_client(client=client, by=request.user)
+            clients_services.revoke_api_client(client=client, acting_user=request.user)
         self.message_user(request, gettext("The tokens no longer work."), messages.SUCCESS)
 
 

@@ -195,7 +195,12 @@ CASEWORKERS = [
     ("sagsbehandler.skat@example.dk", "Sofie Skov", "skat"),
     ("sagsbehandler.ud@example.dk", "Mads Udbye", "udbetaling-danmark"),
     ("sagsbehandler.kk@example.dk", "Lise Kommune", "kobenhavns-kommune"),
+    ("borgerservice@example.dk", "Jonas Borg", "kobenhavns-kommune"),
 ]
+
+# The municipality's citizen service desk: verifies identity from papers and approves emergency
+# powers of attorney, which take two of them.
+SERVICE_DESK = ["sagsbehandler.kk@example.dk", "borgerservice@example.dk"]
 
 # Someone Karen invites who has not signed up yet: the invitation waits for this CPR number.
 INVITEE = ("1203904567", "Anne Jensen")
@@ -309,7 +314,7 @@ def seed_consents(people: dict[str, User]) -> None:
         purpose_en="We need to calculate your housing benefit from your income.",
         days=365,
     )
-    consent_services.grant_consent(consent_request=granted, actor=karen, principal=karen)
+    consent_services.grant_consent(consent_request=granted, acting_user=karen, principal=karen)
 
 
 def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = False) -> User:
@@ -348,11 +353,31 @@ def seed_people() -> dict[str, User]:
         if not Authenticator.objects.filter(user=caseworker, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(caseworker, DEMO_TOTP_SECRET)
         people[email] = caseworker
-    # The municipality runs the citizen service desk, which may verify identity from papers.
-    people["sagsbehandler.kk@example.dk"].user_permissions.add(
-        Permission.objects.get(content_type__app_label="portal", codename="verify_identity")
-    )
+    desk_permissions = [
+        Permission.objects.get(content_type__app_label="portal", codename="verify_identity"),
+        Permission.objects.get(content_type__app_label="attorney", codename="approve_emergencyrequest"),
+    ]
+    for email in SERVICE_DESK:
+        people[email].user_permissions.add(*desk_permissions)
     return people
+
+
+def seed_emergency_request(people: dict[str, User]) -> None:
+    """Ole asks to read Karen's municipality letters while she is in hospital; it waits for the
+    service desk's two approvals."""
+    from attorney.models import EmergencyRequest
+
+    karen, ole = people["karen@example.dk"], people["ole@example.dk"]
+    if EmergencyRequest.objects.filter(relative=ole, citizen=karen).exists():
+        return
+    attorney_services.request_emergency_power_of_attorney(
+        acting_user=ole,
+        citizen_national_id=karen.national_id,
+        citizen_name=karen.name,
+        authorities=Authority.objects.filter(slug="kobenhavns-kommune"),
+        days=14,
+        reason="Karen er indlagt efter et fald og kan ikke selv logge ind. Hun venter brev om hjemmepleje.",
+    )
 
 
 def _rights(*codes: str) -> list[Right]:
@@ -512,7 +537,7 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
     pension = Service.objects.get(authority__slug="udbetaling-danmark", slug="folkepension")
     if not Application.objects.filter(on_behalf_of=karen, service=pension).exists():
         application = applications_services.submit_application(
-            actor=karen,
+            acting_user=karen,
             principal=karen,
             service=pension,
             description="Jeg søger om helbredstillæg til medicin.",
@@ -520,7 +545,7 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
         )
         applications_services.decide_application(
             application=application,
-            by=people["sagsbehandler.ud@example.dk"],
+            acting_user=people["sagsbehandler.ud@example.dk"],
             status=ApplicationStatus.IN_REVIEW,
         )
 
@@ -548,5 +573,6 @@ def seed_demo() -> dict[str, User]:
     seed_powers_of_attorney(people)
     seed_letters_and_applications(people)
     seed_consents(people)
+    seed_emergency_request(people)
     seed_api_client()
     return people

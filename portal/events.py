@@ -59,6 +59,11 @@ class Action(models.TextChoices):
     API_CLIENT_REVOKED = "api_client.revoked", _("System access revoked")
     API_CLIENT_WEBHOOK_REGISTERED = "api_client.webhook_registered", _("Webhook registered")
     API_CLIENT_WEBHOOK_REMOVED = "api_client.webhook_removed", _("Webhook removed")
+    # Emergency powers of attorney, approved by two caseworkers
+    EMERGENCY_REQUESTED = "emergency.requested", _("Emergency power of attorney asked for")
+    EMERGENCY_FIRST_APPROVAL = "emergency.first_approval", _("Emergency power of attorney: first approval")
+    EMERGENCY_APPROVED = "emergency.approved", _("Emergency power of attorney approved and in force")
+    EMERGENCY_REFUSED = "emergency.refused", _("Emergency power of attorney refused")
     # Caseworkers and accounts
     CASEWORKER_APPOINTED = "caseworker.appointed", _("Caseworker appointed")
     EID_LOGIN = "eid.login", _("Logged in with MitID")
@@ -112,6 +117,12 @@ SENTENCES = {
     Action.API_CLIENT_REVOKED: _("revoked system access"),
     Action.API_CLIENT_WEBHOOK_REGISTERED: _("registered a webhook"),
     Action.API_CLIENT_WEBHOOK_REMOVED: _("removed a webhook"),
+    Action.EMERGENCY_REQUESTED: _("asked for an emergency power of attorney"),
+    Action.EMERGENCY_FIRST_APPROVAL: _("gave the first approval of an emergency power of attorney"),
+    Action.EMERGENCY_APPROVED: _(
+        "gave the second approval, and the emergency power of attorney came into force"
+    ),
+    Action.EMERGENCY_REFUSED: _("refused an emergency power of attorney"),
     Action.CASEWORKER_APPOINTED: _("appointed a caseworker"),
     Action.EID_LOGIN: _("logged in with MitID"),
     Action.EID_ACCOUNT_LINKED: _("linked MitID to the account"),

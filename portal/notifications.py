@@ -27,7 +27,7 @@ def notice_subject(notice: Notice) -> str:
     """The notice's subject in the active language, written from its template and parameters."""
     if not notice.template:
         return notice.subject
-    return _subject(notice.template, notice.params, translation.get_language() or "da")
+    return _subject(notice.template, notice.params, translation.get_language() or "da") or notice.subject
 
 
 def notify(

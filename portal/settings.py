@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "portal.middleware.PreferredLanguageMiddleware",
     "portal.middleware.StaffMFAMiddleware",
     "attorney.middleware.ActingForMiddleware",
+    "attorney.middleware.EmergencyQuestionMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

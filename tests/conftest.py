@@ -10,6 +10,34 @@ from portal.celery import app as celery_app
 
 from .factories import PASSWORD, AuthorityFactory, RightFactory, ServiceFactory, UserFactory
 
+# The smallest file that passes the portal's PDF check.
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+@pytest.fixture
+def private_media(settings, tmp_path):
+    """Uploaded and sent files go to a directory of the test's own."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": tmp_path}},
+    }
+
+
+@pytest.fixture
+def skat_letter(karen, skat, private_media):
+    """A letter from Skattestyrelsen to Karen, with a PDF attached."""
+    from django.core.files.base import ContentFile
+
+    from authorities.post.services import send_letter
+
+    return send_letter(
+        authority=skat,
+        citizen=karen,
+        subject="Årsopgørelse",
+        body="Din årsopgørelse er klar.",
+        attachment=ContentFile(PDF, name="aarsopgoerelse.pdf"),
+    )
+
 
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings):

@@ -1,7 +1,7 @@
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,14 +10,15 @@ from authorities.applications.models import Application, ApplicationStatus, Appl
 from authorities.catalogue.models import Service
 from authorities.catalogue.services import get_or_create_citizen_file
 from authorities.catalogue.validators import validate_pdf
-from authorities.post.services import send_letter
+from authorities.post.services import write_letter
 from portal.audit import record_event
+from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import User
 
 
 def submit_application(
     *,
-    actor: User,
+    acting_user: User,
     principal: User,
     service: Service,
     description: str,
@@ -27,16 +28,16 @@ def submit_application(
 ) -> Application:
     """Submit an application to a service, for oneself or for the principal within the mandate.
 
-    The actor must hold the service's application right for the principal right now; a forged
+    The acting user must hold the service's application right for the principal right now; a forged
     request for another service or another citizen is refused and saves nothing.
     """
     from attorney.policy import can_act_for
 
     form = getattr(service, "application_form", None)
     if form is None:
-        raise ValidationError(_("This service does not take applications here."))
-    if not can_act_for(actor, principal, form.right):
-        raise PermissionDenied(_("You may not apply to this service for this person."))
+        raise Invalid(_("This service does not take applications here."))
+    if not can_act_for(acting_user, principal, form.right):
+        raise NotAllowed(_("You may not apply to this service for this person."))
     description = (description or "").strip()
     errors = {}
     if not description:
@@ -57,13 +58,13 @@ def submit_application(
         except ValidationError as error:
             errors["attachment"] = error.messages
     if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
+        raise Invalid(errors)
+    with transaction.atomic(durable=True):
         citizen_file = get_or_create_citizen_file(citizen=principal, authority=service.authority)
         application = Application(
             service=service,
             citizen_file=citizen_file,
-            submitted_by=actor,
+            submitted_by=acting_user,
             on_behalf_of=principal,
             description=description,
             amount=amount if form.value_kind == ApplicationValueKind.AMOUNT else None,
@@ -74,7 +75,7 @@ def submit_application(
         application.save()
         record_event(
             action="application.submitted",
-            actor=actor,
+            actor=acting_user,
             principal=principal,
             authority=service.authority,
             target=application,
@@ -94,39 +95,49 @@ APPLICATION_TRANSITIONS = {
 
 
 def decide_application(
-    *, application: Application, by: User | None, status: str, decision_text: str = ""
+    *, application: Application, acting_user: User | None, status: str, decision_text: str = ""
 ) -> Application:
-    """The authority moves an application on; a decision is final."""
-    with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
-        if status not in APPLICATION_TRANSITIONS.get(locked.status, set()):
-            raise ValidationError(
-                _("The application cannot move from %(old)s to %(new)s.")
-                % {
-                    "old": locked.get_status_display(),
-                    "new": ApplicationStatus(status).label,
-                }
-            )
-        if status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
-            if not decision_text.strip():
-                raise ValidationError({"decision_text": _("Write the decision.")})
-            locked.decided_at = timezone.now()
-        locked.status = status
-        locked.decision_text = decision_text.strip()
-        locked.save(update_fields=["status", "decision_text", "decided_at"])
-        # The authority acts on its own account here, not on the citizen's behalf.
-        record_event(
-            action=f"application.{status}",
-            actor=by,
-            authority=locked.service.authority,
-            target=locked,
-            details={"citizen": locked.on_behalf_of_id},
+    """The authority moves an application on along APPLICATION_TRANSITIONS; a decision is final and
+    needs its text. ``acting_user`` is None when the authority's own system decides."""
+    with transaction.atomic(durable=True):
+        return _decide_application(
+            application=application, acting_user=acting_user, status=status, decision_text=decision_text
         )
+
+
+def _decide_application(
+    *, application: Application, acting_user: User | None, status: str, decision_text: str
+) -> Application:
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if status not in APPLICATION_TRANSITIONS.get(locked.status, set()):
+        raise Conflict(
+            _("The application cannot move from %(old)s to %(new)s.")
+            % {
+                "old": locked.get_status_display(),
+                "new": ApplicationStatus(status).label,
+            },
+            code="transition",
+        )
+    if status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
+        if not decision_text.strip():
+            raise Invalid({"decision_text": _("Write the decision.")})
+        locked.decided_at = timezone.now()
+    locked.status = status
+    locked.decision_text = decision_text.strip()
+    locked.save(update_fields=["status", "decision_text", "decided_at"])
+    # The authority acts on its own account here, not on the citizen's behalf.
+    record_event(
+        action=f"application.{status}",
+        actor=acting_user,
+        authority=locked.service.authority,
+        target=locked,
+        details={"citizen": locked.on_behalf_of_id},
+    )
     return locked
 
 
 def decide_application_as_caseworker(
-    *, application: Application, caseworker: User, status: str, decision_text: str = ""
+    *, application: Application, acting_user: User, status: str, decision_text: str = ""
 ) -> Application:
     """A caseworker moves an application at their own authority on, and tells the citizen a decision.
 
@@ -139,13 +150,13 @@ def decide_application_as_caseworker(
 
     from authorities.catalogue.selectors import is_in_caseworker_scope
 
-    if not is_in_caseworker_scope(user=caseworker, record=application):
-        raise PermissionDenied(_("This application was not made to your authority."))
+    if not is_in_caseworker_scope(user=acting_user, record=application):
+        raise NotAllowed(_("This application was not made to your authority."))
     if status not in ApplicationStatus.values:
-        raise ValidationError({"status": _("Choose a valid status.")})
-    with transaction.atomic():
-        decided = decide_application(
-            application=application, by=caseworker, status=status, decision_text=decision_text
+        raise Invalid({"status": _("Choose a valid status.")})
+    with transaction.atomic(durable=True):
+        decided = _decide_application(
+            application=application, acting_user=acting_user, status=status, decision_text=decision_text
         )
         if decided.status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
             citizen = decided.citizen_file.citizen
@@ -159,7 +170,7 @@ def decide_application_as_caseworker(
                     outcome = _("Your application of %(date)s to %(service)s has been approved.") % facts
                 else:
                     outcome = _("Your application of %(date)s to %(service)s has been rejected.") % facts
-                send_letter(
+                write_letter(
                     authority=authority,
                     citizen=citizen,
                     subject=(_("Decision on your application: %(service)s") % facts)[:300],

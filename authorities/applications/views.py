@@ -72,7 +72,7 @@ def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpR
     if request.method == "POST" and form.is_valid():
         try:
             application = services.submit_application(
-                actor=request.user,
+                acting_user=request.user,
                 principal=principal,
                 service=service,
                 description=form.cleaned_data["description"],

@@ -1,6 +1,5 @@
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -12,6 +11,7 @@ from authorities.catalogue.models import (
     permission_codename_for,
 )
 from portal.audit import record_event
+from portal.errors import Invalid, NotAllowed
 from portal.models import User
 
 
@@ -31,8 +31,8 @@ def ensure_right_permission(*, right: Right) -> Permission:
 
 def get_or_create_citizen_file(*, citizen: User, authority: Authority) -> CitizenFile:
     """A citizen's file at an authority is created the first time something needs it."""
-    with transaction.atomic():
-        citizen_file, _ = CitizenFile.objects.get_or_create(citizen=citizen, authority=authority)
+    # get_or_create guards the race of two first uses with its own savepoint.
+    citizen_file, _ = CitizenFile.objects.get_or_create(citizen=citizen, authority=authority)
     return citizen_file
 
 
@@ -76,16 +76,18 @@ def ensure_caseworker_group():
     return group
 
 
-def appoint_caseworker(*, user: User, authority: Authority, by: User) -> AuthorityMembership:
+def appoint_caseworker(*, user: User, authority: Authority, acting_user: User) -> AuthorityMembership:
     """The service desk makes a person a caseworker at one authority (or moves them to another).
 
     A caseworker works for exactly one authority, is staff, and is in the caseworkers' group; MFA is
     enforced when they open the admin. Service-desk accounts (superusers) are not caseworkers.
     """
-    if not by.is_superuser:
-        raise PermissionDenied(_("Only the service desk can appoint caseworkers."))
+    if not acting_user.is_superuser:
+        raise NotAllowed(_("Only the service desk can appoint caseworkers."))
     if user.is_superuser:
-        raise ValidationError({"user": _("A service-desk account cannot also be a caseworker.")})
+        raise Invalid({"user": _("A service-desk account cannot also be a caseworker.")})
+    # Not durable: the admin saves inside its own transaction (ModelAdmin.changeform_view), which is
+    # then the outermost one.
     with transaction.atomic():
         membership, created = AuthorityMembership.objects.update_or_create(
             user=user, defaults={"authority": authority}
@@ -96,7 +98,7 @@ def appoint_caseworker(*, user: User, authority: Authority, by: User) -> Authori
         user.groups.add(ensure_caseworker_group())
         record_event(
             action="caseworker.appointed",
-            actor=by,
+            actor=acting_user,
             authority=authority,
             target=membership,
             details={"caseworker": user.pk, "moved": not created},

@@ -11,7 +11,7 @@ from portal.models import User
 def create_api_client(*, authority: Authority, name: str) -> tuple[ApiClient, str]:
     """A new client gets a random token; only its hash is kept, so it can be shown only once."""
     token = new_token()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         client = ApiClient.objects.create(
             authority=authority,
             name=name.strip() or "API client",
@@ -31,14 +31,16 @@ def forget_cached_client(client: ApiClient) -> None:
     transaction.on_commit(lambda: cache.delete(key), robust=True)
 
 
-def revoke_api_client(*, client: ApiClient, by: User | None) -> ApiClient:
+def revoke_api_client(*, client: ApiClient, acting_user: User | None) -> ApiClient:
     """A revoked token stops working at its next request."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         updated = ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
         forget_cached_client(client)
         if updated:
-            record_event(action="api_client.revoked", actor=by, authority=client.authority, target=client)
+            record_event(
+                action="api_client.revoked", actor=acting_user, authority=client.authority, target=client
+            )
     client.refresh_from_db()
     return client

@@ -1,6 +1,5 @@
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from authorities.consent.models import (
 from authorities.events.models import AuthorityEvent
 from authorities.events.services import record_authority_event
 from portal.audit import record_event
+from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import User
 from portal.notifications import notify
 
@@ -50,8 +50,8 @@ def request_consent(
             _("The period must be between 1 and %(max)d days for this data.") % {"max": category.max_days}
         ]
     if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
+        raise Invalid(errors)
+    with transaction.atomic(durable=True):
         consent_request = ConsentRequest.objects.create(
             authority=authority,
             citizen_national_id=citizen_national_id,
@@ -86,14 +86,14 @@ def _consent_changed(
     type: str,
     consent_request: ConsentRequest,
     consent: Consent | None,
-    actor: User | None,
+    acting_user: User | None,
     principal: User,
 ) -> None:
     """Every change to a consent is told to the authority that asked and written to the audit trail."""
     emit_consent_event(consent_request=consent_request, consent=consent, type=type)
     record_event(
         action=f"consent.{type}",
-        actor=actor,
+        actor=acting_user,
         principal=principal,
         authority=consent_request.authority,
         target=consent or consent_request,
@@ -109,87 +109,97 @@ def _consent_right(authority: Authority) -> Right | None:
     )
 
 
-def _may_answer_consent(*, actor: User, principal: User, authority: Authority) -> bool:
+def _may_answer_consent(*, acting_user: User, principal: User, authority: Authority) -> bool:
     from attorney.policy import can_act_for
 
-    if not actor.is_identity_verified:
+    if not acting_user.is_identity_verified:
         return False
-    if actor.pk == principal.pk:
+    if acting_user.pk == principal.pk:
         return True
     right = _consent_right(authority)
-    return right is not None and can_act_for(actor, principal, right)
+    return right is not None and can_act_for(acting_user, principal, right)
 
 
 def _answer_consent_request(
-    consent_request: ConsentRequest, *, actor: User, principal: User, status: str
+    consent_request: ConsentRequest, *, acting_user: User, principal: User, status: str
 ) -> ConsentRequest:
     """Lock an open request addressed to the principal and record the answer; the caller's
     transaction holds the lock until its consequences are written."""
-    if not _may_answer_consent(actor=actor, principal=principal, authority=consent_request.authority):
-        raise PermissionDenied(_("Your power of attorney does not let you answer consent requests here."))
+    if not _may_answer_consent(
+        acting_user=acting_user, principal=principal, authority=consent_request.authority
+    ):
+        raise NotAllowed(_("Your power of attorney does not let you answer consent requests here."))
     locked = (
         ConsentRequest.objects.select_for_update()
         .select_related("authority", "category")
         .get(pk=consent_request.pk)
     )
     if not principal.is_identity_verified or locked.citizen_national_id != principal.national_id:
-        raise PermissionDenied(_("This request is not addressed to this person."))
+        raise NotAllowed(_("This request is not addressed to this person."))
     if locked.status != ConsentRequestStatus.PENDING:
-        raise ValidationError(_("This request has already been answered."))
+        raise Conflict(_("This request has already been answered."), code="transition")
     locked.status = status
-    locked.answered_at, locked.answered_by = timezone.now(), actor
+    locked.answered_at, locked.answered_by = timezone.now(), acting_user
     locked.save(update_fields=["status", "answered_at", "answered_by"])
     return locked
 
 
-def grant_consent(*, consent_request: ConsentRequest, actor: User, principal: User) -> Consent:
+def grant_consent(*, consent_request: ConsentRequest, acting_user: User, principal: User) -> Consent:
     """The citizen (or an attorney holding ``<authority>.consent``) gives the consent asked for."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = _answer_consent_request(
-            consent_request, actor=actor, principal=principal, status=ConsentRequestStatus.GRANTED
+            consent_request, acting_user=acting_user, principal=principal, status=ConsentRequestStatus.GRANTED
         )
         consent = Consent.objects.create(
             request=locked,
             authority=locked.authority,
             citizen=principal,
             category=locked.category,
-            given_by=actor,
+            given_by=acting_user,
             valid_from=locked.answered_at,
             valid_until=locked.answered_at + datetime.timedelta(days=locked.days),
         )
         _consent_changed(
-            type="granted", consent_request=locked, consent=consent, actor=actor, principal=principal
+            type="granted",
+            consent_request=locked,
+            consent=consent,
+            acting_user=acting_user,
+            principal=principal,
         )
     return consent
 
 
-def refuse_consent(*, consent_request: ConsentRequest, actor: User, principal: User) -> ConsentRequest:
+def refuse_consent(*, consent_request: ConsentRequest, acting_user: User, principal: User) -> ConsentRequest:
     """The citizen (or an attorney holding ``<authority>.consent``) says no; nothing may be used."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = _answer_consent_request(
-            consent_request, actor=actor, principal=principal, status=ConsentRequestStatus.REFUSED
+            consent_request, acting_user=acting_user, principal=principal, status=ConsentRequestStatus.REFUSED
         )
         _consent_changed(
-            type="refused", consent_request=locked, consent=None, actor=actor, principal=principal
+            type="refused", consent_request=locked, consent=None, acting_user=acting_user, principal=principal
         )
     return locked
 
 
-def withdraw_consent(*, consent: Consent, actor: User, principal: User) -> Consent:
+def withdraw_consent(*, consent: Consent, acting_user: User, principal: User) -> Consent:
     """A consent can be withdrawn at any time and stops counting at once."""
     if consent.citizen_id != principal.pk or not _may_answer_consent(
-        actor=actor, principal=principal, authority=consent.authority
+        acting_user=acting_user, principal=principal, authority=consent.authority
     ):
-        raise PermissionDenied(_("You cannot withdraw this consent."))
-    with transaction.atomic():
+        raise NotAllowed(_("You cannot withdraw this consent."))
+    with transaction.atomic(durable=True):
         locked = Consent.objects.select_for_update().get(pk=consent.pk)
         if locked.status != ConsentStatus.GRANTED:
-            raise ValidationError(_("This consent has already ended."))
+            raise Conflict(_("This consent has already ended."), code="transition")
         locked.status = ConsentStatus.WITHDRAWN
-        locked.ended_at, locked.ended_by = timezone.now(), actor
+        locked.ended_at, locked.ended_by = timezone.now(), acting_user
         locked.save(update_fields=["status", "ended_at", "ended_by"])
         _consent_changed(
-            type="withdrawn", consent_request=locked.request, consent=locked, actor=actor, principal=principal
+            type="withdrawn",
+            consent_request=locked.request,
+            consent=locked,
+            acting_user=acting_user,
+            principal=principal,
         )
     return locked
 
@@ -197,7 +207,7 @@ def withdraw_consent(*, consent: Consent, actor: User, principal: User) -> Conse
 def expire_due_consents(*, now: datetime.datetime | None = None) -> int:
     """End consents whose period is over, in one set-based update. The check already said no at valid_until."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         due = list(
             Consent.objects.select_for_update(of=("self",))
             .filter(status=ConsentStatus.GRANTED, valid_until__lte=now)
@@ -209,7 +219,7 @@ def expire_due_consents(*, now: datetime.datetime | None = None) -> int:
                 type="expired",
                 consent_request=consent.request,
                 consent=consent,
-                actor=None,
+                acting_user=None,
                 principal=consent.citizen,
             )
     return len(due)
@@ -219,7 +229,7 @@ def send_consent_reminders(*, now: datetime.datetime | None = None) -> int:
     """Tell the citizen once, some days before a consent runs out."""
     now = now or timezone.now()
     horizon = now + datetime.timedelta(days=CONSENT_REMINDER_DAYS)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         due = list(
             Consent.objects.select_for_update(of=("self",))
             .filter(

@@ -71,10 +71,14 @@ def consent_answer(request: HttpRequest, request_id) -> HttpResponse:
     answer = request.POST.get("answer")
     try:
         if answer == "grant":
-            services.grant_consent(consent_request=consent_request, actor=request.user, principal=principal)
+            services.grant_consent(
+                consent_request=consent_request, acting_user=request.user, principal=principal
+            )
             messages.success(request, _("You have given your consent. You can withdraw it at any time."))
         elif answer == "refuse":
-            services.refuse_consent(consent_request=consent_request, actor=request.user, principal=principal)
+            services.refuse_consent(
+                consent_request=consent_request, acting_user=request.user, principal=principal
+            )
             messages.success(request, _("You have said no. The authority may not use the data."))
         else:
             messages.error(request, _("Choose yes or no."))
@@ -95,7 +99,7 @@ def consent_withdraw(request: HttpRequest, consent_id) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         try:
-            services.withdraw_consent(consent=consent, actor=request.user, principal=principal)
+            services.withdraw_consent(consent=consent, acting_user=request.user, principal=principal)
         except PermissionDenied:
             return _consent_denied(request, consent.authority)
         except ValidationError as error:

@@ -208,7 +208,7 @@ def register_webhook(*, client: ApiClient, url: str) -> tuple[ApiClient, str]:
     url = validate_webhook_url(url)
     # A Standard Webhooks secret: "whsec_" and 32 random bytes in base64.
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         ApiClient.objects.filter(pk=client.pk).update(webhook_url=url, webhook_secret=secret)
         forget_cached_client(client)
         record_event(
@@ -219,7 +219,8 @@ def register_webhook(*, client: ApiClient, url: str) -> tuple[ApiClient, str]:
 
 
 def remove_webhook(*, client: ApiClient) -> None:
-    with transaction.atomic():
+    """The client's events are no longer pushed; its feed stays readable."""
+    with transaction.atomic(durable=True):
         ApiClient.objects.filter(pk=client.pk).update(webhook_url="", webhook_secret="")
         forget_cached_client(client)
         record_event(
@@ -274,7 +275,7 @@ def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
     worker crash, or queued again by ``resend_pending_webhooks``) waits and then finds it delivered.
     A failed attempt is committed before the task is retried.
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         outcome = _deliver_locked(delivery_id=delivery_id, final_attempt=final_attempt)
     if isinstance(outcome, WebhookDeliveryError):
         raise outcome

@@ -43,7 +43,7 @@ def letter_detail(request: HttpRequest, letter_id) -> HttpResponse:
     letter = selectors.visible_letter(actor=request.user, principal=principal, letter_id=letter_id)
     if letter is None:
         raise Http404
-    services.mark_letter_read(letter=letter, reader=request.user, on_behalf_of=principal)
+    services.mark_letter_read(letter=letter, acting_user=request.user, on_behalf_of=principal)
     return render(request, "authorities/letter.html", {"letter": letter, "principal": principal})
 
 
@@ -55,7 +55,7 @@ def letter_attachment(request: HttpRequest, letter_id) -> FileResponse:
     letter = selectors.visible_letter(actor=request.user, principal=principal, letter_id=letter_id)
     if letter is None or not letter.attachment:
         raise Http404
-    services.record_attachment_download(letter=letter, reader=request.user, on_behalf_of=principal)
+    services.record_attachment_download(letter=letter, acting_user=request.user, on_behalf_of=principal)
     return FileResponse(
         letter.attachment.open("rb"),
         as_attachment=True,

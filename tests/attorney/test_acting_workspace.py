@@ -94,7 +94,7 @@ def test_applications_while_acting_are_the_principals(
     acting, client, karen, peter, kommune, home_care, active_mandate
 ):
     karens = submit_application(
-        actor=karen,
+        acting_user=karen,
         principal=karen,
         service=home_care.service,
         description="Hjælp til indkøb",

@@ -24,17 +24,9 @@ from ..authorities.test_admin import (
 from ..conftest import grant
 from ..factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 REGISTER = "admin:attorney_powerofattorney_register_paper"
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": tmp_path}},
-    }
 
 
 @pytest.fixture

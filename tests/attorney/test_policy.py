@@ -92,7 +92,7 @@ def test_letters_and_applications_need_the_guardian_row_of_a_mandate_in_force(
     post_services.send_letter(authority=skat, citizen=karen, subject="Årsopgørelse", body="Se her")
     service = form_for(tax_statement)
     applications_services.submit_application(
-        actor=karen, principal=karen, service=service, description="x", amount=5
+        acting_user=karen, principal=karen, service=service, description="x", amount=5
     )
     CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney=active_mandate).delete()
     login(client, peter)
@@ -122,7 +122,7 @@ def test_a_right_for_one_service_does_not_show_applications_to_another(
     other = form_for(other_right)
     form_for(tax_statement)
     application = applications_services.submit_application(
-        actor=karen, principal=karen, service=other, description="fradrag", amount=7
+        acting_user=karen, principal=karen, service=other, description="fradrag", amount=7
     )
     services.accept(power_of_attorney=grant(karen, peter, [tax_statement]), acting_user=peter)
     login(client, peter)
@@ -237,3 +237,79 @@ def test_an_inactive_attorney_acts_for_nobody(active_mandate, karen, peter, read
     peter.is_active = False
     peter.save(update_fields=["is_active"])
     assert not policy.authorize(actor=peter, principal=karen, right=read_mail).permitted
+
+
+# --- the reasons at the exact second (found by mutation testing) -------------------------------------
+
+
+def _set_times(mandate, **times):
+    type(mandate).objects.filter(pk=mandate.pk).update(**times)
+    mandate.refresh_from_db()
+    return mandate
+
+
+def test_a_mandate_ended_in_the_second_it_was_accepted_is_ended_then(active_mandate, karen, peter, read_mail):
+    moment = active_mandate.activated_at
+    _set_times(active_mandate, status="revoked", ended_at=moment)
+    decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=moment)
+    assert (decision.permitted, decision.reason) == (False, policy.Reason.REVOKED)
+
+
+def test_a_mandate_revoked_before_its_start_is_ended_at_its_start(active_mandate, karen, peter, read_mail):
+    start = active_mandate.activated_at + datetime.timedelta(days=3)
+    _set_times(
+        active_mandate,
+        status="revoked",
+        valid_from=start,
+        ended_at=active_mandate.activated_at + datetime.timedelta(days=1),
+    )
+    decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=start)
+    assert decision.reason == policy.Reason.REVOKED
+    before = start - datetime.timedelta(microseconds=1)
+    assert policy.authorize(actor=peter, principal=karen, right=read_mail, at=before).reason == "revoked"
+
+
+def test_a_mandate_revoked_at_the_moment_asked_about_is_ended(active_mandate, karen, peter, read_mail):
+    revoked_at = active_mandate.activated_at + datetime.timedelta(days=2)
+    _set_times(active_mandate, status="revoked", ended_at=revoked_at)
+    decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=revoked_at)
+    assert (decision.permitted, decision.reason) == (False, policy.Reason.REVOKED)
+    earlier = revoked_at - datetime.timedelta(microseconds=1)
+    assert policy.authorize(actor=peter, principal=karen, right=read_mail, at=earlier).permitted
+
+
+def test_a_mandate_ended_at_its_last_moment_ran_out(active_mandate, karen, peter, read_mail):
+    end = active_mandate.valid_until
+    _set_times(active_mandate, status="revoked", ended_at=end)
+    decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=end)
+    assert (decision.permitted, decision.reason) == (False, policy.Reason.EXPIRED)
+
+
+def test_an_expired_mandate_is_explained_as_expired(active_mandate, karen, peter, read_mail):
+    end = active_mandate.valid_until
+    _set_times(active_mandate, status="expired", ended_at=end)
+    later = end + datetime.timedelta(days=1)
+    assert policy.authorize(actor=peter, principal=karen, right=read_mail, at=later).reason == "expired"
+
+
+# --- the files a mandate opens (found by mutation testing) -------------------------------------------
+
+
+def test_rights_at_two_authorities_open_both_files(karen, peter, read_mail, kommune_mail):
+    services.accept(power_of_attorney=grant(karen, peter, [read_mail, kommune_mail]), acting_user=peter)
+    rights = policy.rights_in_force(actor=peter, principal=karen)
+    files = policy.permitted_files(actor=peter, principal=karen, rights=rights)
+    assert {f.authority_id for f in files} == {
+        read_mail.service.authority_id,
+        kommune_mail.service.authority_id,
+    }
+
+
+def test_a_model_wide_permission_opens_no_citizen_file(active_mandate, karen, peter, kommune_mail):
+    from authorities.catalogue.services import get_or_create_citizen_file
+
+    get_or_create_citizen_file(citizen=karen, authority=kommune_mail.service.authority)
+    peter.user_permissions.add(kommune_mail.permission)
+    peter = type(peter).objects.get(pk=peter.pk)  # no cached permissions
+    files = policy.permitted_files(actor=peter, principal=karen, rights=[kommune_mail])
+    assert not files.exists()

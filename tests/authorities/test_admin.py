@@ -29,7 +29,7 @@ from portal.models import AuditEvent, User
 from ..conftest import grant
 from ..factories import RightFactory, ServiceFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -75,14 +75,6 @@ def assert_does_not_exist(response):
 
 
 # --- fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": tmp_path}},
-    }
 
 
 @pytest.fixture
@@ -136,7 +128,7 @@ def world(karen, peter, ole, skat, kommune, read_mail, tax_statement, kommune_ma
         authority=kommune, citizen=karen, subject="Hjemmepleje på tirsdag", body="Vi kommer kl. 10."
     )
     skat_application = applications_services.submit_application(
-        actor=karen,
+        acting_user=karen,
         principal=karen,
         service=tax_statement.service,
         description="Fradrag for kørsel",
@@ -144,7 +136,7 @@ def world(karen, peter, ole, skat, kommune, read_mail, tax_statement, kommune_ma
         attachment=ContentFile(PDF, name="kvittering.pdf"),
     )
     kommune_application = applications_services.submit_application(
-        actor=karen,
+        acting_user=karen,
         principal=karen,
         service=home_care.service,
         description="Hjælp til rengøring",
@@ -443,7 +435,7 @@ def test_service_desk_appoints_a_caseworker(client, service_desk, skat):
 
 def test_only_the_service_desk_appoints_caseworkers(skat_caseworker, skat):
     with pytest.raises(PermissionDenied):
-        catalogue_services.appoint_caseworker(user=UserFactory(), authority=skat, by=skat_caseworker)
+        catalogue_services.appoint_caseworker(user=UserFactory(), authority=skat, acting_user=skat_caseworker)
 
 
 # --- applications ----------------------------------------------------------------------------
@@ -497,7 +489,7 @@ def test_a_forged_status_is_refused(client, skat_caseworker, world):
 def test_a_final_decision_cannot_be_decided_again(client, skat_caseworker, world):
     application, _ = world["application"]
     applications_services.decide_application_as_caseworker(
-        application=application, caseworker=skat_caseworker, status="rejected", decision_text="Nej."
+        application=application, acting_user=skat_caseworker, status="rejected", decision_text="Nej."
     )
     admin_as(client, skat_caseworker)
     page = client.get(reverse("admin:authorities_application_change", args=[application.pk]))
@@ -520,7 +512,7 @@ def test_caseworker_cannot_decide_another_authoritys_application(client, kommune
     assert_does_not_exist(response)
     with pytest.raises(PermissionDenied):
         applications_services.decide_application_as_caseworker(
-            application=application, caseworker=kommune_caseworker, status="approved", decision_text="Ja."
+            application=application, acting_user=kommune_caseworker, status="approved", decision_text="Ja."
         )
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SUBMITTED
@@ -577,7 +569,7 @@ def test_audit_view_shows_only_events_at_the_caseworkers_authority(client, skat_
 def test_audit_view_finds_a_citizens_events_by_cpr(client, skat_caseworker, world, karen, skat, cpr):
     application, _ = world["application"]
     applications_services.decide_application_as_caseworker(
-        application=application, caseworker=skat_caseworker, status="in_review"
+        application=application, acting_user=skat_caseworker, status="in_review"
     )
     response = admin_as(client, skat_caseworker).get(
         reverse("admin:portal_auditevent_changelist"), {"q": cpr}

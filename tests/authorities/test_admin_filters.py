@@ -44,7 +44,7 @@ def two_authorities(karen, peter, ole, skat, kommune, read_mail, tax_statement, 
         client, _ = create_api_client(authority=authority, name=authority.slug)
         register_webhook(client=client, url="https://hooks.example/x")
         grant_consent(
-            consent_request=ask(authority, categories[authority.slug]), actor=karen, principal=karen
+            consent_request=ask(authority, categories[authority.slug]), acting_user=karen, principal=karen
         )
         ask(authority, categories[authority.slug], citizen_national_id=ole.national_id)
         send_letter(authority=authority, citizen=karen, subject="Brev", body="Tekst")

@@ -68,7 +68,7 @@ def test_malformed_authorization_header_is_401(client, read_mail):
 
 def test_revoked_token_stops_working_at_the_next_request(api, skat, skat_token, read_mail, karen, peter):
     assert ask(api, skat_token, PETER, KAREN, "skat.read_mail").status_code == 200
-    revoke_api_client(client=ApiClient.objects.get(), by=None)
+    revoke_api_client(client=ApiClient.objects.get(), acting_user=None)
     assert ask(api, skat_token, PETER, KAREN, "skat.read_mail").status_code == 401
 
 

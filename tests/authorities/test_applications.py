@@ -8,17 +8,9 @@ from portal.models import AuditEvent
 
 from ..factories import RightFactory, ServiceFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 PDF = b"%PDF-1.4\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": tmp_path}},
-    }
 
 
 @pytest.fixture
@@ -94,7 +86,7 @@ def test_service_layer_refuses_an_application_without_the_right(peter, karen, ho
 
     with pytest.raises(PermissionDenied):
         applications_services.submit_application(
-            actor=peter, principal=karen, service=home_care, description="x", date_value=None
+            acting_user=peter, principal=karen, service=home_care, description="x", date_value=None
         )
     assert not Application.objects.exists()
 
@@ -104,7 +96,7 @@ def test_another_citizen_cannot_apply_for_karen(ole, karen, correction):
 
     with pytest.raises(PermissionDenied):
         applications_services.submit_application(
-            actor=ole, principal=karen, service=correction, description="x", amount=1
+            acting_user=ole, principal=karen, service=correction, description="x", amount=1
         )
 
 
@@ -151,10 +143,10 @@ def test_citizen_sees_her_applications_and_their_status(
     client, login, karen, peter, correction, active_mandate
 ):
     application = applications_services.submit_application(
-        actor=peter, principal=karen, service=correction, description="x", amount=5
+        acting_user=peter, principal=karen, service=correction, description="x", amount=5
     )
     applications_services.decide_application(
-        application=application, by=None, status=ApplicationStatus.IN_REVIEW
+        application=application, acting_user=None, status=ApplicationStatus.IN_REVIEW
     )
     login(client, karen)
     listed = list(client.get(reverse("authorities:applications")).context["applications"])
@@ -165,7 +157,7 @@ def test_citizen_sees_her_applications_and_their_status(
 
 def test_other_people_cannot_see_an_application(client, login, karen, ole, correction):
     application = applications_services.submit_application(
-        actor=karen, principal=karen, service=correction, description="x", amount=5
+        acting_user=karen, principal=karen, service=correction, description="x", amount=5
     )
     for person, expected in ((ole, 404), (UserFactory(is_staff=True, national_id=None), 403)):
         login(client, person)
@@ -176,14 +168,14 @@ def test_decision_is_final(karen, correction):
     from django.core.exceptions import ValidationError
 
     application = applications_services.submit_application(
-        actor=karen, principal=karen, service=correction, description="x", amount=5
+        acting_user=karen, principal=karen, service=correction, description="x", amount=5
     )
     applications_services.decide_application(
-        application=application, by=None, status=ApplicationStatus.APPROVED, decision_text="Ja"
+        application=application, acting_user=None, status=ApplicationStatus.APPROVED, decision_text="Ja"
     )
     with pytest.raises(ValidationError):
         applications_services.decide_application(
-            application=application, by=None, status=ApplicationStatus.REJECTED, decision_text="Nej"
+            application=application, acting_user=None, status=ApplicationStatus.REJECTED, decision_text="Nej"
         )
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
@@ -193,9 +185,9 @@ def test_a_decision_needs_a_text(karen, correction):
     from django.core.exceptions import ValidationError
 
     application = applications_services.submit_application(
-        actor=karen, principal=karen, service=correction, description="x", amount=5
+        acting_user=karen, principal=karen, service=correction, description="x", amount=5
     )
     with pytest.raises(ValidationError):
         applications_services.decide_application(
-            application=application, by=None, status=ApplicationStatus.APPROVED
+            application=application, acting_user=None, status=ApplicationStatus.APPROVED
         )

@@ -56,7 +56,7 @@ def kommune_request(kommune, income, karen):
 @pytest.fixture
 def kommune_consent(kommune, income, karen):
     return services.grant_consent(
-        consent_request=ask(kommune, income, "Givet til kommunen"), actor=karen, principal=karen
+        consent_request=ask(kommune, income, "Givet til kommunen"), acting_user=karen, principal=karen
     )
 
 
@@ -68,7 +68,7 @@ def skat_request(skat, income, karen):
 @pytest.fixture
 def skat_consent(skat, income, karen):
     return services.grant_consent(
-        consent_request=ask(skat, income, "Givet til skat"), actor=karen, principal=karen
+        consent_request=ask(skat, income, "Givet til skat"), acting_user=karen, principal=karen
     )
 
 
@@ -149,7 +149,7 @@ def test_attorney_with_the_consent_right_answers_and_withdraws(
 def test_a_refused_request_shows_in_the_history_of_an_attorney_who_may_see_it(
     client, acting, karen, kommune_consent_right, kommune_request
 ):
-    services.refuse_consent(consent_request=kommune_request, actor=karen, principal=karen)
+    services.refuse_consent(consent_request=kommune_request, acting_user=karen, principal=karen)
     acting(kommune_consent_right)
     assert shown(consents_page(client))["refused"] == {kommune_request.pk}
 
@@ -214,7 +214,7 @@ def test_an_expired_consent_mandate_no_longer_shows_karens_consents(
     time_machine.move_to(consent_mandate.valid_until + datetime.timedelta(seconds=1), tick=False)
     kommune_consent = services.grant_consent(
         consent_request=ask(kommune_request.authority, kommune_request.category, "Efter udløb"),
-        actor=karen,
+        acting_user=karen,
         principal=karen,
     )
     login(client, peter)  # the session from a month ago has run out

@@ -78,21 +78,25 @@ def check(api, token):
 
 def test_grant_makes_the_check_say_granted(api, kommune_token, consent_request, karen):
     assert check(api, kommune_token)["consent"] == "none"
-    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(
+        consent_request=consent_request, acting_user=karen, principal=karen
+    )
     answer = check(api, kommune_token)
     assert answer["consent"] == "granted"
     assert datetime.datetime.fromisoformat(answer["valid_until"]) == consent.valid_until
 
 
 def test_refuse_keeps_the_check_at_none(api, kommune_token, consent_request, karen):
-    consent_services.refuse_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent_services.refuse_consent(consent_request=consent_request, acting_user=karen, principal=karen)
     assert check(api, kommune_token) == {"consent": "none", "valid_until": None}
     assert ConsentRequest.objects.get().status == ConsentRequestStatus.REFUSED
 
 
 def test_withdraw_takes_effect_at_once(api, kommune_token, consent_request, karen):
-    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
-    consent_services.withdraw_consent(consent=consent, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(
+        consent_request=consent_request, acting_user=karen, principal=karen
+    )
+    consent_services.withdraw_consent(consent=consent, acting_user=karen, principal=karen)
     assert check(api, kommune_token)["consent"] == "none"
     assert Consent.objects.get().status == ConsentStatus.WITHDRAWN
 
@@ -100,7 +104,9 @@ def test_withdraw_takes_effect_at_once(api, kommune_token, consent_request, kare
 def test_one_second_after_expiry_the_check_says_none_without_any_job(
     api, kommune_token, consent_request, karen, time_machine
 ):
-    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(
+        consent_request=consent_request, acting_user=karen, principal=karen
+    )
     time_machine.move_to(consent.valid_until - datetime.timedelta(seconds=1), tick=False)
     assert check(api, kommune_token)["consent"] == "granted"
     time_machine.move_to(consent.valid_until + datetime.timedelta(seconds=1), tick=False)
@@ -112,21 +118,23 @@ def test_one_second_after_expiry_the_check_says_none_without_any_job(
 
 
 def test_an_answered_request_cannot_be_answered_again(consent_request, karen):
-    consent_services.refuse_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent_services.refuse_consent(consent_request=consent_request, acting_user=karen, principal=karen)
     with pytest.raises(ValidationError):
-        consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+        consent_services.grant_consent(consent_request=consent_request, acting_user=karen, principal=karen)
     assert not Consent.objects.exists()
 
 
 def test_another_authority_cannot_see_the_consent(api, ud_token, consent_request, karen):
-    consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent_services.grant_consent(consent_request=consent_request, acting_user=karen, principal=karen)
     assert check(api, ud_token)["consent"] == "none"
 
 
 def test_expiry_reminder_is_sent_once(consent_request, karen, time_machine, run_on_commit):
     from django.core import mail
 
-    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(
+        consent_request=consent_request, acting_user=karen, principal=karen
+    )
     time_machine.move_to(consent.valid_until - datetime.timedelta(days=3))
     with run_on_commit():
         assert consent_services.send_consent_reminders() == 1
@@ -224,7 +232,7 @@ def test_attorney_without_the_consent_right_cannot_answer(
     assert response.status_code == 404
     assert not Consent.objects.exists()
     with pytest.raises(PermissionDenied):
-        consent_services.grant_consent(consent_request=consent_request, actor=peter, principal=karen)
+        consent_services.grant_consent(consent_request=consent_request, acting_user=peter, principal=karen)
 
 
 def test_attorney_with_the_consent_right_answers_and_karen_sees_it_was_peter(
@@ -245,7 +253,9 @@ def test_attorney_with_the_consent_right_answers_and_karen_sees_it_was_peter(
 
 
 def test_withdrawing_someone_elses_consent_by_forged_post_is_404(client, login, consent_request, karen, ole):
-    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(
+        consent_request=consent_request, acting_user=karen, principal=karen
+    )
     login(client, ole)
     assert client.post(reverse("authorities:consent_withdraw", args=[consent.pk])).status_code == 404
     assert Consent.objects.get().status == ConsentStatus.GRANTED
@@ -263,7 +273,9 @@ def test_answering_someone_elses_request_by_forged_post_is_404(client, login, co
 
 
 def test_withdraw_needs_a_confirmation_step(client, login, consent_request, karen):
-    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(
+        consent_request=consent_request, acting_user=karen, principal=karen
+    )
     login(client, karen)
     assert client.get(reverse("authorities:consent_withdraw", args=[consent.pk])).status_code == 200
     assert Consent.objects.get().status == ConsentStatus.GRANTED
@@ -272,8 +284,10 @@ def test_withdraw_needs_a_confirmation_step(client, login, consent_request, kare
 
 
 def test_everything_is_audited(consent_request, karen):
-    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
-    consent_services.withdraw_consent(consent=consent, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(
+        consent_request=consent_request, acting_user=karen, principal=karen
+    )
+    consent_services.withdraw_consent(consent=consent, acting_user=karen, principal=karen)
     actions = list(
         AuditEvent.objects.filter(action__startswith="consent.")
         .order_by("id")

@@ -261,8 +261,10 @@ def test_consent_changes_reach_the_authority_that_asked(kommune_client, kommune,
         purpose_en="b",
         days=10,
     )
-    consent = consent_services.grant_consent(consent_request=consent_request, actor=karen, principal=karen)
-    consent_services.withdraw_consent(consent=consent, actor=karen, principal=karen)
+    consent = consent_services.grant_consent(
+        consent_request=consent_request, acting_user=karen, principal=karen
+    )
+    consent_services.withdraw_consent(consent=consent, acting_user=karen, principal=karen)
     types = list(AuthorityEvent.objects.filter(authority=kommune).values_list("type", flat=True))
     assert types == ["consent.granted", "consent.withdrawn"]
 

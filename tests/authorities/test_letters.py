@@ -10,30 +10,10 @@ from authorities.models import Letter, LetterRead
 from authorities.post import services as post_services
 from portal.models import AuditEvent
 
+from ..conftest import PDF
 from ..factories import UserFactory
 
-pytestmark = pytest.mark.django_db
-
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": tmp_path}},
-    }
-
-
-@pytest.fixture
-def skat_letter(karen, skat):
-    return post_services.send_letter(
-        authority=skat,
-        citizen=karen,
-        subject="Årsopgørelse",
-        body="Din årsopgørelse er klar.",
-        attachment=ContentFile(PDF, name="aarsopgoerelse.pdf"),
-    )
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def test_done_in_my_name_shows_sentences_not_codes(client, login, karen, peter, 
     from authorities.post import services as post_services
 
     letter = post_services.send_letter(authority=skat, citizen=karen, subject="Skat", body="Brev")
-    post_services.mark_letter_read(letter=letter, reader=peter, on_behalf_of=karen)
+    post_services.mark_letter_read(letter=letter, acting_user=peter, on_behalf_of=karen)
     login(client, karen)
     page = client.get(reverse("authorities:done_in_my_name")).content.decode()
     assert "letter.read" not in page

@@ -163,7 +163,9 @@ def test_a_consent_request_to_the_cpr_number_is_invisible_and_unanswerable(clien
     )
     assert response.status_code == 403
     with pytest.raises(PermissionDenied):
-        consent_services.grant_consent(consent_request=consent_request, actor=squatter, principal=squatter)
+        consent_services.grant_consent(
+            consent_request=consent_request, acting_user=squatter, principal=squatter
+        )
     consent_request.refresh_from_db()
     assert consent_request.status == "pending"
 

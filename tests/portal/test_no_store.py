@@ -3,35 +3,12 @@
 import json
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from attorney import services as attorney_services
 from authorities.clients.services import create_api_client
-from authorities.post import services
 
-pytestmark = pytest.mark.django_db
-
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": tmp_path}},
-    }
-
-
-@pytest.fixture
-def letter(karen, skat):
-    return services.send_letter(
-        authority=skat,
-        citizen=karen,
-        subject="Årsopgørelse",
-        body="Din årsopgørelse er klar.",
-        attachment=ContentFile(PDF, name="aarsopgoerelse.pdf"),
-    )
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 
 def assert_no_store(response):
@@ -39,10 +16,10 @@ def assert_no_store(response):
     assert {"no-store", "private"} <= directives, response["Cache-Control"]
 
 
-def test_a_letter_and_its_pdf_are_not_stored(client, login, karen, letter):
+def test_a_letter_and_its_pdf_are_not_stored(client, login, karen, skat_letter):
     login(client, karen)
-    assert_no_store(client.get(reverse("authorities:letter", args=[letter.pk])))
-    download = client.get(reverse("authorities:letter_attachment", args=[letter.pk]))
+    assert_no_store(client.get(reverse("authorities:letter", args=[skat_letter.pk])))
+    download = client.get(reverse("authorities:letter_attachment", args=[skat_letter.pk]))
     assert download["Content-Type"] == "application/pdf"
     assert_no_store(download)
 
@@ -57,9 +34,11 @@ def test_every_page_for_a_signed_in_person_is_not_stored(client, login, karen, n
     assert_no_store(response)
 
 
-def test_a_redirect_for_a_signed_in_person_is_not_stored(client, login, karen, letter):
+def test_a_redirect_for_a_signed_in_person_is_not_stored(client, login, karen, skat_letter):
     login(client, karen)
-    assert_no_store(client.post(reverse("authorities:consent_answer", args=[letter.pk]), {"answer": "x"}))
+    assert_no_store(
+        client.post(reverse("authorities:consent_answer", args=[skat_letter.pk]), {"answer": "x"})
+    )
 
 
 @pytest.mark.parametrize("token_kind", ["valid", "missing"])
@@ -84,10 +63,10 @@ def test_the_public_access_code_check_is_not_stored(client, active_mandate, pete
     assert_no_store(response)
 
 
-def test_the_admins_pdf_downloads_are_not_stored(letter):
+def test_the_admins_pdf_downloads_are_not_stored(skat_letter):
     from authorities.catalogue.admin_scoping import private_pdf_response
 
-    assert_no_store(private_pdf_response(letter.attachment, "a.pdf"))
+    assert_no_store(private_pdf_response(skat_letter.attachment, "a.pdf"))
 
 
 def test_a_public_page_for_someone_not_signed_in_may_be_cached(client):

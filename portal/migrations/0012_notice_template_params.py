@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0010_audit_log_checkpoint_action'),
+        ('portal', '0011_emergency_actions'),
     ]
 
     operations = [
