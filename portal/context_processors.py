@@ -1,6 +1,11 @@
 from django.conf import settings
 
 
+def _page_about_principal(request) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return bool(match is not None and getattr(match.func, "about_principal", False))
+
+
 def portal(request) -> dict:
     return {
         "portal_owner": settings.PORTAL_OWNER,
@@ -9,8 +14,7 @@ def portal(request) -> dict:
         "acting_for": getattr(request, "acting_for", None),
         # Pages about the person acted for are marked by their view (attorney.acting.about_principal);
         # on every other page the layout says it is the user's own and offers to stop acting.
-        "page_about_principal": getattr(getattr(request, "resolver_match", None), "func", None) is not None
-        and getattr(request.resolver_match.func, "about_principal", False),
+        "page_about_principal": _page_about_principal(request),
         # Each language is named in its own language, untranslated.
         "portal_languages": settings.LANGUAGES,
         # Seconds without activity before the session ends, for the timeout warning (portal.js).
