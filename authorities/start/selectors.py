@@ -105,7 +105,7 @@ def start_page(*, user: User, since: datetime.datetime, notice_page=None) -> Sta
     )
     unread = inbox(actor=user, principal=user).filter(is_read=False)
     unread_letters = list(unread[:SHOWN])
-    unread_count = len(unread_letters) if len(unread_letters) < SHOWN else unread.count()
+    unread_count = unread.count()
     expiring = list(
         PowerOfAttorney.objects.in_force(now)
         .filter(Q(grantor=user) | Q(attorney=user), valid_until__lte=now + EXPIRING_WITHIN)
@@ -114,7 +114,7 @@ def start_page(*, user: User, since: datetime.datetime, notice_page=None) -> Sta
     )
     done = done_in_name_of(user).filter(created_at__gt=since)
     done_shown = list(done[:SHOWN])
-    done_count = len(done_shown) if len(done_shown) < SHOWN else done.count()
+    done_count = done.count()
     shown_links = {reverse("attorney:request_answer", args=[r.pk]) for r in attorney_requests}
     shown_links |= {reverse("attorney:detail", args=[m.pk]) for m in invitations + expiring}
     return StartPage(

@@ -488,3 +488,13 @@ def test_paper_registration_for_an_attorney_without_an_account_says_it_waits_for
             "Your power of attorney to Anne Jensen has been registered and comes into force when "
             "Anne Jensen accepts it"
         )
+
+
+def test_the_registration_page_explains_who_must_use_the_portal_without_contradiction(
+    client, skat_caseworker
+):
+    client.cookies["django_language"] = "en"
+    text = " ".join(admin_as(client, skat_caseworker).get(reverse(REGISTER)).content.decode().split())
+    assert "who cannot use the portal" not in text
+    assert "The grantor must have an account in the portal with a verified identity" in text
+    assert "Each of them gets one notice." in text
