@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.utils.translation import gettext as _
 
-from .policy import mandates_in_force
+from .models import PowerOfAttorney
+from .policy import authorize, mandates_in_force
 
 ACTING_FOR_SESSION_KEY = "acting_for"
 
@@ -34,13 +35,28 @@ class ActingForMiddleware:
             else:
                 del request.session[ACTING_FOR_SESSION_KEY]
                 if user.is_authenticated:
-                    messages.warning(
-                        request,
-                        _(
-                            "You are no longer acting for another person: the power of attorney is not in force."
-                        ),
-                    )
+                    messages.warning(request, _acting_ended(user, grantor_id))
         return self.get_response(request)
+
+
+def _acting_ended(user, grantor_id) -> str:
+    """Why the acting ended, in the policy's words (expired, ended, not yet valid), when the policy
+    can tell from the last power of attorney between the two; otherwise a plain sentence."""
+    last = (
+        PowerOfAttorney.objects.filter(grantor_id=grantor_id, attorney=user, activated_at__isnull=False)
+        .select_related("grantor")
+        .prefetch_related("rights")
+        .order_by("-activated_at")
+        .first()
+    )
+    rights = list(last.rights.all()) if last is not None else []
+    if not rights:
+        return _("You are no longer acting for another person: the power of attorney is not in force.")
+    decision = authorize(actor=user, principal=last.grantor, right=rights[0])
+    return _("You are no longer acting for %(name)s. %(reason)s") % {
+        "name": last.grantor.name,
+        "reason": decision.explanation,
+    }
 
 
 EMERGENCY_QUESTION_SESSION_KEY = "emergency_question"

@@ -212,3 +212,23 @@ def test_another_persons_waiting_offer_is_not_mentioned(acting, ole, peter, home
 def test_applications_say_plainly_when_the_mandate_covers_none(acting):
     text = text_of(acting.get(reverse("authorities:applications")))
     assert "Your power of attorney from Karen Jensen does not cover applications" in text
+
+
+def test_when_the_mandate_is_revoked_the_next_page_says_it_was_ended(acting, karen, active_mandate):
+    services.revoke(power_of_attorney=active_mandate, acting_user=karen)
+    response = acting.get(reverse("authorities:inbox"), follow=True)
+    assert "You are no longer acting for Karen Jensen. Your power of attorney has been ended." in text_of(
+        response
+    )
+
+
+def test_when_the_mandate_runs_out_the_next_page_says_it_expired(acting, active_mandate):
+    PowerOfAttorney.objects.filter(pk=active_mandate.pk).update(
+        valid_from=timezone.now() - datetime.timedelta(days=30),
+        activated_at=timezone.now() - datetime.timedelta(days=30),
+        valid_until=timezone.now() - datetime.timedelta(seconds=1),
+    )
+    response = acting.get(reverse("authorities:inbox"))
+    assert "You are no longer acting for Karen Jensen. Your power of attorney has expired." in text_of(
+        response
+    )
