@@ -10,15 +10,19 @@ from authorities.catalogue.models import Right
 
 
 def principal_of(request: HttpRequest):
-    """The person whose affairs the page shows: the one being acted for, or the user."""
+    """The person whose affairs the page shows: the one being acted for, or the user.
+
+    A page that asks is about that person, so asking also marks the request (see ``about_principal``).
+    """
+    request.about_principal = True
     return request.acting_for or request.user
 
 
 def about_principal(view):
-    """Marks a page that shows the affairs of the person acted for (letters, applications, ...).
+    """Marks a page about the person acted for that does not ask ``principal_of`` (the act-for page).
 
-    Every other page is the user's own: while they act for someone, the layout says so there and
-    offers to stop acting (see ``portal.context_processors``).
+    Every page that is neither marked nor asks is the user's own: while they act for someone, the
+    layout says so there and offers to stop acting (see ``portal.context_processors``).
     """
     view.about_principal = True
     return view

@@ -7,6 +7,7 @@ Records are read-only in the generic forms; changes go through the services of e
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -29,6 +30,7 @@ from authorities.catalogue.models import Authority, AuthorityMembership, Citizen
 from authorities.clients import services as clients_services
 from authorities.clients.models import ApiClient
 from authorities.consent.models import Consent, ConsentRequest, DataCategory
+from authorities.datause.models import DataUse, RefusalReason, RefusedDataUse
 from authorities.events.models import AuthorityEvent, WebhookDelivery
 from authorities.post.models import Letter
 from portal.cpr import format_cpr
@@ -396,11 +398,22 @@ class ApiClientAdmin(AuthorityScopedAdmin):
         "last_used_at",
         "revoked_at",
         "webhook_url",
+        "refused_reports",
     ]
     list_filter = ["authority", ("revoked_at", admin.EmptyFieldListFilter)]
     readonly_fields = ["authority", "token_prefix", "created_at", "last_used_at", "revoked_at", "webhook_url"]
     fields = ["name", *readonly_fields]
     actions = ["revoke_tokens"]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(refused_count=Count("refused_data_uses"))
+
+    @admin.display(description=_("refused data-use reports"), ordering="refused_count")
+    def refused_reports(self, obj: ApiClient) -> str:
+        if not obj.refused_count:
+            return "0"
+        url = reverse("admin:authorities_refuseddatause_changelist") + f"?client__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.refused_count)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Tokens are made with `manage.py create_api_token`, which shows the token once.
@@ -438,3 +451,54 @@ class WebhookDeliveryAdmin(ReadOnlyScopedAdmin):
     list_filter = ["status", "client__authority"]
     date_hierarchy = "created_at"
     list_select_related = ["client__authority", "event__authority"]
+
+
+@admin.register(DataUse)
+class DataUseAdmin(ReadOnlyScopedAdmin):
+    """Uses of citizens' data the authority's systems reported, with the consent or law behind each."""
+
+    list_display = [
+        "used_at",
+        "authority",
+        "category",
+        "basis",
+        "consent",
+        "external_id",
+        "client",
+        "citizen_cpr",
+    ]
+    list_filter = ["basis", "category", "client"]
+    date_hierarchy = "used_at"
+    search_fields = ["external_id", "case_reference"]
+    cpr_search_fields = ["citizen_national_id"]
+    list_select_related = ["authority", "category", "consent", "client__authority"]
+
+    @admin.display(description=_("CPR number"))
+    def citizen_cpr(self, obj: DataUse) -> str:
+        return format_cpr(obj.citizen_national_id)
+
+
+@admin.register(RefusedDataUse)
+class RefusedDataUseAdmin(ReadOnlyScopedAdmin):
+    """Reports refused because no consent allowed the use at that moment, by API client and reason."""
+
+    list_display = ["refused_at", "client", "external_id", "category", "used_at", "reason", "consent"]
+    list_filter = ["reason", "client", "category"]
+    date_hierarchy = "refused_at"
+    search_fields = ["external_id"]
+    list_select_related = ["client__authority", "category", "consent"]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # How many reports each of the authority's systems had refused, withdrawals and expiries apart:
+        # a system that keeps using data after a withdrawal stands out at once.
+        per_client = (
+            self.get_queryset(request)
+            .order_by("client__name")
+            .values("client", "client__name")
+            .annotate(
+                total=Count("id"),
+                withdrawn=Count("id", filter=Q(reason=RefusalReason.CONSENT_WITHDRAWN)),
+                expired=Count("id", filter=Q(reason=RefusalReason.CONSENT_EXPIRED)),
+            )
+        )
+        return super().changelist_view(request, {**(extra_context or {}), "refused_per_client": per_client})

@@ -24,6 +24,7 @@ from .catalogue.models import (
 )
 from .clients.models import ApiClient
 from .consent.models import Consent, ConsentRequest, ConsentRequestStatus, ConsentStatus, DataCategory
+from .datause.models import DataUse, DataUseBasis, RefusalReason, RefusedDataUse
 from .events.models import AuthorityEvent, DeliveryStatus, WebhookDelivery
 from .post.models import Letter, LetterRead, letter_attachment_path
 
@@ -44,9 +45,13 @@ __all__ = [
     "ConsentRequestStatus",
     "ConsentStatus",
     "DataCategory",
+    "DataUse",
+    "DataUseBasis",
     "DeliveryStatus",
     "InPeriodPermissionManager",
     "Letter",
+    "RefusalReason",
+    "RefusedDataUse",
     "LetterRead",
     "Right",
     "Service",

@@ -4,6 +4,7 @@ from portal.identity import verified_identity_required as verified
 
 from .applications import views as applications
 from .consent import views as consent
+from .datause import views as datause
 from .history import views as history
 from .post import views as post
 from .start import views as start
@@ -30,6 +31,12 @@ urlpatterns = [
     path("gjort-for-andre/", verified(history.done_for_others), name="done_for_others"),
     path("samtykker/", verified(consent.consents), name="consents"),
     path("samtykker/anmodning/<uuid:request_id>/", verified(consent.consent_answer), name="consent_answer"),
+    path("samtykker/<uuid:consent_id>/", verified(datause.consent_detail), name="consent"),
+    path("brug-af-mine-data/", verified(datause.data_uses), name="data_uses"),
+    path("brug-af-mine-data/eksport.json", verified(datause.export_json), name="data_use_export_json"),
+    path(
+        "brug-af-mine-data/eksport/<slug:kind>.csv", verified(datause.export_csv), name="data_use_export_csv"
+    ),
     path(
         "samtykker/<uuid:consent_id>/tilbagekald/",
         verified(consent.consent_withdraw),

@@ -25,7 +25,9 @@ from authorities.catalogue import services as catalogue_services
 from authorities.catalogue.models import Authority, AuthorityMembership, Right, Service
 from authorities.clients.models import ApiClient
 from authorities.consent import services as consent_services
-from authorities.consent.models import ConsentRequest, DataCategory
+from authorities.consent.models import Consent, ConsentRequest, DataCategory
+from authorities.datause import services as datause_services
+from authorities.datause.models import DataUse
 from authorities.post import services as post_services
 from authorities.post.models import Letter
 from portal.models import IdentityVerification, User
@@ -36,6 +38,8 @@ DEMO_PASSWORD = "Fuldmagt-demo-2026"  # noqa: S105 - documented demo login
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 # A known API token for Skattestyrelsen's demo system, so the API can be tried with curl at once.
 DEMO_API_TOKEN = "fmt_demo-skat-token-not-for-production"  # noqa: S105
+# And one for Udbetaling Danmark's, which holds Karen's consent and can report a use of her data.
+DEMO_UD_API_TOKEN = "fmt_demo-ud-token-not-for-production"  # noqa: S105
 
 CATALOGUE = [
     {
@@ -261,6 +265,15 @@ DATA_CATEGORIES = [
     ),
 ]
 
+# Data some authorities use without consent because a law says so: (code, legal basis da, en).
+LEGAL_BASES = [
+    (
+        "udbetaling-danmark.pension",
+        "Lov om social pension § 43 (oplysninger til kontrol af pension)",
+        "Social Pensions Act section 43 (information to check pensions)",
+    ),
+]
+
 
 def seed_consent_catalogue() -> None:
     """Each authority has a consent right (needed by attorneys to answer its requests) and data categories."""
@@ -288,6 +301,10 @@ def seed_consent_catalogue() -> None:
                 "max_days": max_days,
             },
         )
+    for code, legal_basis_da, legal_basis_en in LEGAL_BASES:
+        DataCategory.objects.filter(code=code).update(
+            legal_basis_da=legal_basis_da, legal_basis_en=legal_basis_en
+        )
 
 
 def seed_consents(people: dict[str, User]) -> None:
@@ -314,7 +331,42 @@ def seed_consents(people: dict[str, User]) -> None:
         purpose_en="We need to calculate your housing benefit from your income.",
         days=365,
     )
-    consent_services.grant_consent(consent_request=granted, acting_user=karen, principal=karen)
+    consent = consent_services.grant_consent(consent_request=granted, acting_user=karen, principal=karen)
+    # Given two months ago, so that Udbetaling Danmark has had time to use the data (seed_data_uses).
+    given = consent.valid_from - datetime.timedelta(days=60)
+    ConsentRequest.objects.filter(pk=granted.pk).update(answered_at=given)
+    Consent.objects.filter(pk=consent.pk).update(
+        valid_from=given, valid_until=given + datetime.timedelta(days=granted.days)
+    )
+
+
+DEMO_DATA_USES = [
+    # (own id, days after the consent was given, purpose, case reference)
+    ("ud-demo-1", 2, "Beregning af din boligstøtte for næste år", "BS-2026-1141"),
+    ("ud-demo-2", 20, "Kontrol af din indkomst efter ændring i husstanden", "BS-2026-1141"),
+    ("ud-demo-3", 45, "Genberegning af boligstøtten efter årsopgørelsen", "BS-2026-2087"),
+]
+
+
+def seed_data_uses(people: dict[str, User]) -> None:
+    """Udbetaling Danmark reports three uses of Karen's income data under her consent."""
+    karen = people["karen@example.dk"]
+    ud = ApiClient.objects.get(token_hash=_token_hash(DEMO_UD_API_TOKEN))
+    consent = karen.consents.filter(authority=ud.authority, category__code="skat.income").first()
+    if consent is None or DataUse.objects.filter(authority=ud.authority, external_id="ud-demo-1").exists():
+        return
+    reports = [
+        datause_services.Report(
+            external_id=external_id,
+            citizen_national_id=karen.national_id,
+            category=consent.category,
+            purpose=purpose,
+            used_at=min(consent.valid_from + datetime.timedelta(days=days), timezone.now()),
+            case_reference=reference,
+        )
+        for external_id, days, purpose, reference in DEMO_DATA_USES
+    ]
+    datause_services.report_data_uses(client=ud, reports=reports)
 
 
 def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = False) -> User:
@@ -550,17 +602,25 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
         )
 
 
-def seed_api_client() -> None:
+def _token_hash(token: str) -> str:
     from authorities.clients.tokens import hash_token
 
-    ApiClient.objects.get_or_create(
-        token_hash=hash_token(DEMO_API_TOKEN),
-        defaults={
-            "authority": Authority.objects.get(slug="skat"),
-            "name": "Demo: Skattestyrelsens sagssystem",
-            "token_prefix": DEMO_API_TOKEN[:12],
-        },
-    )
+    return hash_token(token)
+
+
+def seed_api_client() -> None:
+    for token, slug, name in (
+        (DEMO_API_TOKEN, "skat", "Demo: Skattestyrelsens sagssystem"),
+        (DEMO_UD_API_TOKEN, "udbetaling-danmark", "Demo: Udbetaling Danmarks sagssystem"),
+    ):
+        ApiClient.objects.get_or_create(
+            token_hash=_token_hash(token),
+            defaults={
+                "authority": Authority.objects.get(slug=slug),
+                "name": name,
+                "token_prefix": token[:12],
+            },
+        )
 
 
 def seed_demo() -> dict[str, User]:
@@ -575,4 +635,5 @@ def seed_demo() -> dict[str, User]:
     seed_consents(people)
     seed_emergency_request(people)
     seed_api_client()
+    seed_data_uses(people)
     return people

@@ -49,6 +49,9 @@ class Action(models.TextChoices):
     CONSENT_REFUSED = "consent.refused", _("Consent refused")
     CONSENT_WITHDRAWN = "consent.withdrawn", _("Consent withdrawn")
     CONSENT_EXPIRED = "consent.expired", _("Consent expired")
+    # Data use reported by authorities: each accepted use is logged; authorities hear of refusals.
+    DATA_USE_REPORTED = "data_use.reported", _("Data used")
+    DATA_USE_REFUSED = "data_use.refused", _("Report of data use refused")
     # Authorities' systems
     API_DECISION = "api.decision", _("Authority asked whether someone may act")
     API_DECISION_BATCH = "api.decision_batch", _("Authority asked several questions about acting")
@@ -108,6 +111,8 @@ SENTENCES = {
     Action.CONSENT_REFUSED: _("refused consent"),
     Action.CONSENT_WITHDRAWN: _("withdrew consent"),
     Action.CONSENT_EXPIRED: _("the consent expired"),
+    Action.DATA_USE_REPORTED: _("used personal data"),
+    Action.DATA_USE_REFUSED: _("a report of data use was refused"),
     Action.API_DECISION: _("asked whether someone may act"),
     Action.API_DECISION_BATCH: _("asked several questions about acting"),
     Action.API_POWERS_OF_ATTORNEY_LISTED: _("listed powers of attorney"),

@@ -17,6 +17,7 @@ TITLES = {
     404: gettext_lazy("Not found"),
     405: gettext_lazy("Method not allowed"),
     406: gettext_lazy("Not acceptable"),
+    409: gettext_lazy("Conflict"),
     415: gettext_lazy("Unsupported media type"),
     429: gettext_lazy("Too many requests"),
 }

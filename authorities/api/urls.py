@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import log, views
+from . import data_uses, log, views
 
 app_name = "api"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("letters", views.LetterView.as_view(), name="letters"),
     path("consent-requests", views.ConsentRequestView.as_view(), name="consent_requests"),
     path("consents/check", views.ConsentCheckView.as_view(), name="consent_check"),
+    path("data-uses", data_uses.DataUseView.as_view(), name="data_uses"),
+    path("data-uses/batch", data_uses.DataUseBatchView.as_view(), name="data_uses_batch"),
     path("webhook", views.WebhookView.as_view(), name="webhook"),
     path("events", views.EventFeedView.as_view(), name="events"),
     path("log/checkpoint", log.CheckpointView.as_view(), name="log_checkpoint"),

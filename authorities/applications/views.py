@@ -5,7 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from attorney.acting import about_principal, principal_of
+from attorney.acting import principal_of
 from attorney.policy import authorize
 from attorney.views import not_covered
 from authorities.applications.forms import ApplicationSubmitForm
@@ -16,7 +16,6 @@ from authorities.catalogue.models import (
 from . import selectors, services
 
 
-@about_principal
 @login_required
 def application_list(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
@@ -31,7 +30,6 @@ def application_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@about_principal
 @login_required
 def application_detail(request: HttpRequest, application_id) -> HttpResponse:
     principal = principal_of(request)
@@ -45,7 +43,6 @@ def application_detail(request: HttpRequest, application_id) -> HttpResponse:
     )
 
 
-@about_principal
 @login_required
 def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpResponse:
     principal = principal_of(request)

@@ -59,6 +59,8 @@ CASEWORKER_PERMISSIONS = (
     ("authorities", "view_consent"),
     ("authorities", "view_authorityevent"),
     ("authorities", "view_webhookdelivery"),
+    ("authorities", "view_datause"),
+    ("authorities", "view_refuseddatause"),
 )
 
 

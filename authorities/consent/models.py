@@ -30,6 +30,14 @@ class DataCategory(TranslatedNameMixin, models.Model):
     description_da = models.TextField(_("description (Danish)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
     max_days = models.PositiveIntegerField(_("longest consent in days"), default=365)
+    # Some data an authority may use without asking, because a law says so. Naming that law here
+    # marks the category as needing no consent; citizens are shown it as the basis of each use.
+    legal_basis_da = models.TextField(
+        _("legal basis (Danish)"),
+        blank=True,
+        help_text=_("Only for data used without consent: the law that allows it. Leave empty otherwise."),
+    )
+    legal_basis_en = models.TextField(_("legal basis (English)"), blank=True)
 
     class Meta:
         verbose_name = _("data category")
@@ -51,6 +59,14 @@ class DataCategory(TranslatedNameMixin, models.Model):
     @property
     def description(self) -> str:
         return self._translated("description")
+
+    @property
+    def legal_basis(self) -> str:
+        return self._translated("legal_basis")
+
+    @property
+    def needs_consent(self) -> bool:
+        return not self.legal_basis_da.strip()
 
 
 class ConsentRequestStatus(models.TextChoices):
@@ -169,7 +185,14 @@ class Consent(models.Model):
 
     @property
     def is_in_force(self) -> bool:
-        return self.status == ConsentStatus.GRANTED and self.valid_from <= timezone.now() < self.valid_until
+        return self.status == ConsentStatus.GRANTED and self.is_in_force_at(timezone.now())
+
+    def is_in_force_at(self, moment) -> bool:
+        """Whether the consent allowed use at that moment: from its start, up to (not including) its
+        end or the moment it was withdrawn or expired, whichever came first."""
+        if not self.valid_from <= moment < self.valid_until:
+            return False
+        return self.ended_at is None or moment < self.ended_at
 
 
 for _model in (DataCategory, ConsentRequest, Consent):

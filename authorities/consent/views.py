@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from attorney.acting import about_principal, principal_of
+from attorney.acting import principal_of
 from attorney.policy import authorize
 from attorney.views import not_covered
 from authorities.catalogue.models import (
@@ -20,7 +20,6 @@ from portal.eid import requires_substantial_assurance
 from . import selectors, services
 
 
-@about_principal
 @login_required
 def consents(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
@@ -57,7 +56,6 @@ def _consent_denied(request: HttpRequest, authority) -> HttpResponse:
     )
 
 
-@about_principal
 @login_required
 @requires_substantial_assurance
 @require_POST
@@ -89,7 +87,6 @@ def consent_answer(request: HttpRequest, request_id) -> HttpResponse:
     return redirect("authorities:consents")
 
 
-@about_principal
 @login_required
 @requires_substantial_assurance
 def consent_withdraw(request: HttpRequest, consent_id) -> HttpResponse:

@@ -3,7 +3,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from attorney.acting import about_principal, principal_of
+from attorney.acting import principal_of
 from authorities.history.filters import AuditFilter
 from portal.tlog import entry_proof
 
@@ -27,7 +27,6 @@ def _audit_history(request: HttpRequest, events, template: str, principal=None) 
     )
 
 
-@about_principal
 @login_required
 def done_in_my_name(request: HttpRequest) -> HttpResponse:
     """One's own "done in my name"; while acting for someone, what one has done in their name."""

@@ -4,7 +4,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from attorney.acting import about_principal, principal_of
+from attorney.acting import principal_of
 from authorities.catalogue.models import (
     Authority,
 )
@@ -15,7 +15,6 @@ from . import selectors, services
 PAGE_SIZE = 20
 
 
-@about_principal
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
@@ -35,7 +34,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 # Letters and their PDFs are never stored by a browser or proxy (the middleware also says so for
 # any signed-in page; these say it themselves so it holds whatever the middleware becomes).
-@about_principal
 @never_cache
 @login_required
 def letter_detail(request: HttpRequest, letter_id) -> HttpResponse:
@@ -47,7 +45,6 @@ def letter_detail(request: HttpRequest, letter_id) -> HttpResponse:
     return render(request, "authorities/letter.html", {"letter": letter, "principal": principal})
 
 
-@about_principal
 @never_cache
 @login_required
 def letter_attachment(request: HttpRequest, letter_id) -> FileResponse:

@@ -33,7 +33,23 @@ def test_seed_demo_creates_the_documented_world():
     assert not can_act_for(ole, karen, Right.objects.get(code="skat.read_mail"))
     statuses = set(PowerOfAttorney.objects.filter(grantor=karen).values_list("status", flat=True))
     assert {Status.ACTIVE, Status.PENDING, Status.EXPIRED} <= statuses
-    assert User.objects.filter(is_staff=True).count() == 3
+    from portal.demo import CASEWORKERS
+
+    staff = set(User.objects.filter(is_staff=True).values_list("email", flat=True))
+    assert staff == {email for email, _name, _authority in CASEWORKERS}
+
+
+@pytest.mark.django_db
+def test_seed_demo_leaves_an_emergency_request_for_the_two_desk_caseworkers():
+    from attorney.models import EmergencyRequest, EmergencyStatus
+    from portal.demo import SERVICE_DESK
+
+    call_command("seed_demo")
+    emergency = EmergencyRequest.objects.get()
+    assert (emergency.relative.email, emergency.citizen.email) == ("ole@example.dk", "karen@example.dk")
+    assert emergency.status == EmergencyStatus.AWAITING_FIRST
+    for email in SERVICE_DESK:
+        assert User.objects.get(email=email).has_perm("attorney.approve_emergencyrequest")
 
 
 @pytest.mark.django_db

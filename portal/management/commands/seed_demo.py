@@ -22,3 +22,4 @@ class Command(BaseCommand):
             )
         self.stdout.write("  Current caseworker code: python manage.py demo_totp")
         self.stdout.write(f"  API token for Skattestyrelsen's demo system: {demo.DEMO_API_TOKEN}")
+        self.stdout.write(f"  API token for Udbetaling Danmark's demo system: {demo.DEMO_UD_API_TOKEN}")
