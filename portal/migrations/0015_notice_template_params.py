@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0013_data_use_actions'),
+        ('portal', '0014_representation_actions'),
     ]
 
     operations = [
