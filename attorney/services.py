@@ -133,7 +133,14 @@ def _notify_parties(mandate: PowerOfAttorney, event: str, *, to: Iterable[User] 
             recipient=recipient,
             event_key=f"poa:{mandate.pk}:{event}",
             template="attorney/email/event",
-            context={"mandate": mandate, "event": event, "is_grantor": recipient.pk == mandate.grantor_id},
+            context={"mandate": mandate},
+            params={
+                "event": event,
+                "is_grantor": recipient.pk == mandate.grantor_id,
+                "in_force": mandate.status == Status.ACTIVE,
+                "g": mandate.grantor.name,
+                "a": mandate.attorney_name,
+            },
             link=link,
         )
 
@@ -280,11 +287,13 @@ def _grant(
     replaces: PowerOfAttorney | None = None,
     registered_by: User | None = None,
     paper_document=None,
+    notify_parties: bool = True,
     guardian: User | None = None,
 ) -> PowerOfAttorney:
     """``grant_power_of_attorney``'s rules, inside the caller's transaction. A paper basis names
     the registering caseworker and carries the signed form; ``replaces`` is the mandate a change
-    replaces once accepted; ``guardian`` gives it on the grantor's behalf."""
+    replaces once accepted; ``guardian`` gives it on the grantor's behalf. A caller that tells the
+    parties itself passes ``notify_parties=False``."""
     try:
         cpr = normalize_cpr(attorney_national_id)
     except ValidationError as error:
@@ -338,7 +347,8 @@ def _grant(
         valid_until=valid_until.isoformat(),
         replaces=str(replaces.pk) if replaces else None,
     )
-    _notify_parties(mandate, "granted")
+    if notify_parties:
+        _notify_parties(mandate, "granted")
     return mandate
 
 
@@ -683,7 +693,8 @@ def request_power_of_attorney(
             recipient=grantor,
             event_key=f"request:{attorney_request.pk}:created",
             template="attorney/email/request",
-            context={"attorney_request": attorney_request, "event": "created"},
+            context={"attorney_request": attorney_request},
+            params={"event": "created", "r": acting_user.name, "g": grantor.name},
             link=reverse("attorney:request_answer", args=[attorney_request.pk]),
         )
     return attorney_request
@@ -766,7 +777,8 @@ def reject_request(
             recipient=locked.requester,
             event_key=f"request:{locked.pk}:rejected",
             template="attorney/email/request",
-            context={"attorney_request": locked, "event": "rejected"},
+            context={"attorney_request": locked},
+            params={"event": "rejected", "r": locked.requester.name, "g": acting_user.name},
             link=reverse("attorney:overview"),
         )
     return locked
@@ -800,7 +812,8 @@ def register_paper_power_of_attorney(
       not, there is no account to give access to, so it waits as an invitation for their CPR
       number and comes into force when they sign up and accept it, which also shows that the
       person signing up is the one named on the form.
-    - Both parties are notified and see it in the portal; the registration is audited at the
+    - Each party gets one notice that it is registered (and in force, or waiting for the attorney
+      to sign up) and sees it in the portal; the registration is audited at the
       caseworker's authority, with the grantor as the person it was done for.
     """
     from authorities.catalogue.selectors import authority_of_caseworker
@@ -854,6 +867,7 @@ def register_paper_power_of_attorney(
             basis=Basis.PAPER,
             registered_by=acting_user,
             paper_document=document,
+            notify_parties=False,
         )
         mandate = _lock(mandate)
         record_event(
@@ -873,7 +887,8 @@ def register_paper_power_of_attorney(
         if mandate.attorney_id is not None:
             _activate(mandate, by=acting_user)
             _audit("accepted", mandate, acting_user, basis=Basis.PAPER)
-            _notify_parties(mandate, "accepted")
+        # One notice each: both signed the form, so nobody is asked to accept and nobody "accepted".
+        _notify_parties(mandate, "registered")
     return mandate
 
 
@@ -1223,6 +1238,7 @@ def refuse_emergency_request(
             event_key=f"emergency:{emergency.pk}:refused",
             template="attorney/email/emergency_refused",
             context={"emergency": emergency},
+            params={"name": emergency.citizen.name},
             link=reverse("attorney:act_for"),
         )
     return emergency
