@@ -374,3 +374,19 @@ def test_ended_at_the_very_moment_before_its_start_is_ended(karen, peter, read_m
     decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=moment)
     assert (decision.permitted, decision.reason) == (False, policy.Reason.REVOKED)
     assert decision.power_of_attorney.pk == mandate.pk
+
+
+# --- rights and files for one principal only (found by mutation testing) ----------------------------
+
+
+def test_rights_in_force_are_only_the_principals(karen, peter, ole, read_mail, kommune_mail):
+    services.accept(power_of_attorney=grant(karen, peter, [read_mail]), acting_user=peter)
+    services.accept(power_of_attorney=grant(ole, peter, [kommune_mail]), acting_user=peter)
+    assert [r.code for r in policy.rights_in_force(actor=peter, principal=karen)] == [read_mail.code]
+
+
+def test_permitted_files_are_only_the_principals(karen, peter, ole, read_mail):
+    services.accept(power_of_attorney=grant(karen, peter, [read_mail]), acting_user=peter)
+    services.accept(power_of_attorney=grant(ole, peter, [read_mail]), acting_user=peter)
+    files = policy.permitted_files(actor=peter, principal=karen, rights=[read_mail])
+    assert [f.citizen_id for f in files] == [karen.pk]
