@@ -294,6 +294,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two answers have a "reason" with different choices; each gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "DecisionReasonEnum": "authorities.api.serializers.DECISION_REASONS",
+        "DataUseRefusalReasonEnum": "authorities.api.data_uses.DATA_USE_REFUSAL_REASONS",
+    },
 }
 
 # --- Language and time ------------------------------------------------------------------------

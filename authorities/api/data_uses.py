@@ -28,6 +28,10 @@ REFUSALS = {
 }
 
 
+# Named in the OpenAPI description as DataUseRefusalReasonEnum (SPECTACULAR_SETTINGS).
+DATA_USE_REFUSAL_REASONS = [*RefusalReason.values, "id_reused"]
+
+
 class CategoryField(CodeField):
     """A data category by its code, looked up once per request: a batch of a hundred uses mostly
     names one or two categories."""
@@ -101,7 +105,7 @@ class DataUseResultSerializer(serializers.Serializer):
         "before for a different use",
     )
     reason = serializers.ChoiceField(
-        choices=[*RefusalReason.values, "id_reused"], allow_null=True, help_text="Why, when not accepted"
+        choices=DATA_USE_REFUSAL_REASONS, allow_null=True, help_text="Why, when not accepted"
     )
     data_use = serializers.UUIDField(allow_null=True, help_text="The portal's id of the recorded use")
     basis = serializers.ChoiceField(choices=["consent", "legal_basis"], allow_null=True)
@@ -115,7 +119,7 @@ class DataUseBatchResultSerializer(serializers.Serializer):
 
 class DataUseProblemSerializer(ValidationProblemSerializer):
     reason = serializers.ChoiceField(
-        choices=[*RefusalReason.values, "id_reused"],
+        choices=DATA_USE_REFUSAL_REASONS,
         required=False,
         help_text="Why the use was refused (no_consent, consent_not_yet_valid, consent_withdrawn, "
         "consent_expired) or the id taken (id_reused); absent for bad input",

@@ -139,27 +139,29 @@ class DecisionQuestionSerializer(RequestSerializer):
     at = serializers.DateTimeField(required=False, help_text="Ask about a past moment (ISO 8601)")
 
 
+# Named in the OpenAPI description as DecisionReasonEnum (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+DECISION_REASONS = [
+    "self",
+    "power_of_attorney",
+    "no_power_of_attorney",
+    "right_not_granted",
+    "not_yet_valid",
+    "expired",
+    "revoked",
+    "parental_custody",
+    "guardianship",
+    "custody_does_not_cover",
+    "outside_guardianship_scope",
+    "representation_not_yet_valid",
+    "child_came_of_age",
+    "custody_ended",
+    "guardianship_ended",
+]
+
+
 class DecisionAnswerSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["permit", "deny"])
-    reason = serializers.ChoiceField(
-        choices=[
-            "self",
-            "power_of_attorney",
-            "no_power_of_attorney",
-            "right_not_granted",
-            "not_yet_valid",
-            "expired",
-            "revoked",
-            "parental_custody",
-            "guardianship",
-            "custody_does_not_cover",
-            "outside_guardianship_scope",
-            "representation_not_yet_valid",
-            "child_came_of_age",
-            "custody_ended",
-            "guardianship_ended",
-        ]
-    )
+    reason = serializers.ChoiceField(choices=DECISION_REASONS)
     basis = serializers.ChoiceField(
         choices=["self", "power_of_attorney", "parental_custody", "guardianship"],
         allow_null=True,
