@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from attorney.acting import principal_of
 from attorney.policy import authorize
@@ -39,7 +40,53 @@ def application_detail(request: HttpRequest, application_id) -> HttpResponse:
     if application is None:
         raise Http404
     return render(
-        request, "authorities/application.html", {"application": application, "principal": principal}
+        request,
+        "authorities/application.html",
+        {
+            "application": application,
+            "principal": principal,
+            **selectors.joint_choices(actor=request.user, application=application),
+        },
+    )
+
+
+def _joint_decision(request: HttpRequest, application_id, *, action, done: str) -> HttpResponse:
+    principal = principal_of(request)
+    application = (
+        selectors.applications(actor=request.user, principal=principal).filter(pk=application_id).first()
+    )
+    if application is None:
+        raise Http404
+    try:
+        action(application=application, acting_user=request.user)
+    except PermissionDenied as error:
+        messages.error(request, " ".join(error.args) or _("You may not do that."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("authorities:application", application.pk)
+
+
+@login_required
+@require_POST
+def application_approve(request: HttpRequest, application_id) -> HttpResponse:
+    return _joint_decision(
+        request,
+        application_id,
+        action=services.approve_joint_application,
+        done=_("You approved the application. It has been sent to the authority."),
+    )
+
+
+@login_required
+@require_POST
+def application_stop(request: HttpRequest, application_id) -> HttpResponse:
+    return _joint_decision(
+        request,
+        application_id,
+        action=services.stop_joint_application,
+        done=_("The application has been stopped. The authority will not receive it."),
     )
 
 
