@@ -10,6 +10,7 @@ from attorney.acting import principal_of
 from attorney.policy import authorize
 from attorney.views import not_covered
 from authorities.applications.forms import ApplicationSubmitForm
+from authorities.applications.models import ApplicationStatus
 from authorities.catalogue.models import (
     Service,
 )
@@ -130,10 +131,13 @@ def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpR
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                _("The application has been sent to %(authority)s.") % {"authority": service.authority.name},
-            )
+            if application.status == ApplicationStatus.ON_HOLD:
+                done = _("The application waits for the other attorney's approval before it is sent.")
+            else:
+                done = _("The application has been sent to %(authority)s.") % {
+                    "authority": service.authority.name
+                }
+            messages.success(request, done)
             return redirect("authorities:application", application.pk)
     return render(
         request, "authorities/apply.html", {"form": form, "service": service, "principal": principal}

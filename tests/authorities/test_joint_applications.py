@@ -253,3 +253,16 @@ def test_the_admin_lists_and_opens_only_sent_applications(client, held, anne, sk
     )
     applications_services.approve_joint_application(application=held, acting_user=anne)
     assert shown(caseworker.get(changelist)) == {held.pk}
+
+
+def test_applying_through_the_page_says_it_waits(client, login, jointly, peter, karen, correction):
+    acting(client, login, peter, karen)
+    url = reverse("authorities:apply", args=[correction.authority.slug, correction.slug])
+    response = client.post(url, {"description": "Fradrag", "amount": "100"}, follow=True)
+    application = Application.objects.get()
+    assert application.status == ApplicationStatus.ON_HOLD
+    said = [str(m) for m in response.context["messages"]][-1]
+    assert said in (
+        "The application waits for the other attorney's approval before it is sent.",
+        "Ansøgningen venter på den anden fuldmagtshavers godkendelse, før den sendes.",
+    )
