@@ -264,7 +264,8 @@ def test_a_mandate_revoked_before_its_start_is_ended_at_its_start(active_mandate
         ended_at=active_mandate.activated_at + datetime.timedelta(days=1),
     )
     decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=start)
-    assert decision.reason == policy.Reason.REVOKED
+    assert (decision.permitted, decision.reason) == (False, policy.Reason.REVOKED)
+    assert decision.power_of_attorney.pk == active_mandate.pk
     before = start - datetime.timedelta(microseconds=1)
     assert policy.authorize(actor=peter, principal=karen, right=read_mail, at=before).reason == "revoked"
 
@@ -313,3 +314,63 @@ def test_a_model_wide_permission_opens_no_citizen_file(active_mandate, karen, pe
     peter = type(peter).objects.get(pk=peter.pk)  # no cached permissions
     files = policy.permitted_files(actor=peter, principal=karen, rights=[kommune_mail])
     assert not files.exists()
+
+
+# --- the explanation reads only these two people's mandates (found by mutation testing) -------------
+
+
+def test_a_mandate_from_another_grantor_explains_nothing_at_any_moment(karen, peter, ole, read_mail):
+    services.accept(power_of_attorney=grant(ole, peter, [read_mail]), acting_user=peter)
+    later = timezone.now() + datetime.timedelta(days=1)
+    decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=later)
+    assert (decision.permitted, decision.reason) == (False, policy.Reason.NO_POWER_OF_ATTORNEY)
+
+
+def test_a_mandate_to_another_attorney_explains_nothing_at_any_moment(karen, peter, ole, read_mail):
+    services.accept(power_of_attorney=grant(karen, ole, [read_mail]), acting_user=ole)
+    later = timezone.now() + datetime.timedelta(days=1)
+    decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=later)
+    assert (decision.permitted, decision.reason) == (False, policy.Reason.NO_POWER_OF_ATTORNEY)
+
+
+# --- a denial names the mandate it is about (found by mutation testing) ------------------------------
+
+
+def test_not_yet_valid_names_the_mandate_that_starts_first(karen, peter, read_mail, tax_statement):
+    later = services.accept(
+        power_of_attorney=grant(karen, peter, [read_mail], start_in_days=20), acting_user=peter
+    )
+    sooner = services.accept(
+        power_of_attorney=grant(karen, peter, [read_mail, tax_statement], start_in_days=10), acting_user=peter
+    )
+    decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=timezone.now())
+    assert (decision.permitted, decision.reason) == (False, policy.Reason.NOT_YET_VALID)
+    assert decision.power_of_attorney.pk == sooner.pk != later.pk
+
+
+def test_ended_before_its_start_names_the_mandate_ended_last(karen, peter, read_mail, tax_statement):
+    now = timezone.now()
+    first = services.accept(
+        power_of_attorney=grant(karen, peter, [read_mail], start_in_days=10), acting_user=peter
+    )
+    second = services.accept(
+        power_of_attorney=grant(karen, peter, [read_mail, tax_statement], start_in_days=10), acting_user=peter
+    )
+    # The one given first was ended last: the answer names it, not the one listed first.
+    _set_times(first, status="revoked", ended_at=now + datetime.timedelta(hours=2))
+    _set_times(second, status="revoked", ended_at=now + datetime.timedelta(hours=1))
+    moment = now + datetime.timedelta(days=1)
+    decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=moment)
+    assert (decision.permitted, decision.reason) == (False, policy.Reason.REVOKED)
+    assert decision.power_of_attorney.pk == first.pk
+
+
+def test_ended_at_the_very_moment_before_its_start_is_ended(karen, peter, read_mail):
+    mandate = services.accept(
+        power_of_attorney=grant(karen, peter, [read_mail], start_in_days=10), acting_user=peter
+    )
+    moment = timezone.now() + datetime.timedelta(days=1)
+    _set_times(mandate, status="revoked", ended_at=moment)
+    decision = policy.authorize(actor=peter, principal=karen, right=read_mail, at=moment)
+    assert (decision.permitted, decision.reason) == (False, policy.Reason.REVOKED)
+    assert decision.power_of_attorney.pk == mandate.pk
