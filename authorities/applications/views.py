@@ -61,7 +61,7 @@ def _joint_decision(request: HttpRequest, application_id, *, action, done: str) 
     try:
         action(application=application, acting_user=request.user)
     except PermissionDenied as error:
-        messages.error(request, " ".join(error.args) or _("You may not do that."))
+        messages.error(request, " ".join(str(arg) for arg in error.args) or _("You may not do that."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
