@@ -23,11 +23,13 @@ mandate's period, so guardian's own checks also say no the second a mandate runs
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -99,25 +101,119 @@ _NONE = Decision(False, Reason.NO_POWER_OF_ATTORNEY)
 
 
 # --- The fast path ------------------------------------------------------------------------------
+#
+# Asked on every API decision, so it is kept close to what the database itself needs: one indexed
+# statement. The statement is built by the ORM from ``in_force`` (the one definition of "in force"),
+# but only once per process and shape of question: the SQL and the positions of its parameters are
+# kept, and later questions only fill in the values and run it as a prepared statement on
+# PostgreSQL. No query compiling, no model instances, no ``Meta.ordering`` joins on the way.
+
+
+def _permit_query(*, parties: Q, right_id, permission_id, now) -> QuerySet:
+    """The fast path's question as a queryset: the newest-ending mandate in force now with the
+    right and its guardian row on the grantor's file, in period (both must agree)."""
+    object_permission = CitizenFileUserObjectPermission.all_rows.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+        power_of_attorney=OuterRef("pk"),
+        permission_id=permission_id,
+        valid_from__lte=now,
+    )
+    return (
+        PowerOfAttorney.objects.in_force(now)
+        .filter(parties, rights=right_id)
+        .filter(Exists(object_permission))
+        .order_by("-valid_until")
+        .values_list("pk", "valid_until")[:1]
+    )
+
+
+class _PermitStatement:
+    """``_permit_query`` compiled once for one shape of ``parties`` (e.g. by user or by CPR number).
+
+    It is compiled with placeholder values that nothing real equals, and the positions where they
+    end up among the SQL's parameters are remembered; every other parameter (a status, ``True``) is
+    a constant of the statement.
+    """
+
+    _NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+    _RIGHT, _PERMISSION = -907_000_001, -907_000_002
+
+    def __init__(self, lookups: tuple[str, ...], sample_values: tuple):
+        placeholders = [self._placeholder(value, n) for n, value in enumerate(sample_values)]
+        query = _permit_query(
+            parties=Q(**dict(zip(lookups, placeholders, strict=True))),
+            right_id=self._RIGHT,
+            permission_id=self._PERMISSION,
+            now=self._NOW,
+        )
+        self.sql, params = query.query.sql_with_params()
+        slots = {self._NOW: "now", self._RIGHT: "right", self._PERMISSION: "permission"}
+        slots.update({placeholder: n for n, placeholder in enumerate(placeholders)})
+        self.slots = [slots.get(param, _CONSTANT) for param in params]
+        self.constants = list(params)
+        missing = set(slots.values()) - set(self.slots)
+        if missing:  # the ORM dropped or rewrote a value: better to fail loudly than ask the wrong thing
+            raise RuntimeError(f"the fast path's statement lost its parameters {sorted(map(str, missing))}")
+
+    @staticmethod
+    def _placeholder(value, n: int):
+        value = getattr(value, "pk", value)
+        return f"\x1fparty-{n}" if isinstance(value, str) else -907_000_100 - n
+
+    def params(self, *, party_values: tuple, right_id: int, permission_id: int, now: datetime) -> list:
+        named = {"now": now, "right": right_id, "permission": permission_id}
+        return [
+            constant if slot is _CONSTANT else named[slot] if isinstance(slot, str) else party_values[slot]
+            for slot, constant in zip(self.slots, self.constants, strict=True)
+        ]
+
+
+_CONSTANT = object()
+_statements: dict[tuple[str, ...], _PermitStatement] = {}
+
+
+@functools.cache
+def _always_prepared_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class AlwaysPrepared(ServerBindingCursor):
+        """Binds parameters on the server and prepares at the first run, not the fifth."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return AlwaysPrepared
+
+
+def _prepared_cursor():
+    """A cursor on Django's own connection (health check, error translation, query logging and
+    execute wrappers as for any query) whose statements psycopg prepares once per connection, so
+    PostgreSQL parses and plans the fast path once, not on every question."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_always_prepared_cursor_class()(connection.connection))
 
 
 def _permit_now(*, parties: Q, right: Right) -> PowerOfAttorney | None:
     """A mandate in force now with the right and its guardian row on the grantor's file, in period."""
     now = timezone.now()
-    object_permission = CitizenFileUserObjectPermission.all_rows.filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
-        power_of_attorney=OuterRef("pk"),
-        permission_id=right.permission_id,
-        valid_from__lte=now,
-    )
-    found = (
-        PowerOfAttorney.objects.in_force(now)
-        .filter(parties, rights=right)
-        .filter(Exists(object_permission))
-        .order_by("-valid_until")
-        .values_list("pk", "valid_until")
-        .first()
-    )
+    simple = all(isinstance(child, tuple) for child in parties.children) and not parties.negated
+    if connection.vendor != "postgresql" or not simple:  # e.g. the embedded demo on SQLite
+        query = _permit_query(parties=parties, right_id=right.pk, permission_id=right.permission_id, now=now)
+        found = next(iter(query), None)
+    else:
+        lookups = tuple(lookup for lookup, _ in parties.children)
+        values = tuple(getattr(value, "pk", value) for _, value in parties.children)
+        statement = _statements.get(lookups)
+        if statement is None:
+            statement = _statements[lookups] = _PermitStatement(lookups, values)
+        params = statement.params(
+            party_values=values, right_id=right.pk, permission_id=right.permission_id, now=now
+        )
+        with _prepared_cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            found = cursor.fetchone()
     return PowerOfAttorney(pk=found[0], valid_until=found[1]) if found else None
 
 

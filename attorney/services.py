@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from authorities.catalogue.models import Right
-from portal.audit import record_event
+from portal.audit import record_event, record_events
 from portal.cpr import normalize_cpr
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.identity import require_verified_identity
@@ -48,7 +48,7 @@ from .models import (
     Status,
 )
 from .policy import grant_object_permissions, remove_object_permissions
-from .signals import power_of_attorney_changed
+from .signals import power_of_attorney_changed, powers_of_attorney_changed
 
 TRANSITIONS: dict[str, set[str]] = {
     Status.PENDING: {Status.ACTIVE, Status.DECLINED, Status.REVOKED, Status.EXPIRED},
@@ -111,14 +111,18 @@ def _move(mandate: PowerOfAttorney, new_status: str) -> None:
     mandate.status = new_status
 
 
+def _audit_arguments(action: str, mandate: PowerOfAttorney, actor: User | None, **details) -> dict:
+    return {
+        "action": f"power_of_attorney.{action}",
+        "actor": actor,
+        "principal": actor,
+        "target": mandate,
+        "details": {"grantor": mandate.grantor_id, "attorney": mandate.attorney_id, **details},
+    }
+
+
 def _audit(action: str, mandate: PowerOfAttorney, actor: User | None, **details) -> None:
-    record_event(
-        action=f"power_of_attorney.{action}",
-        actor=actor,
-        principal=actor,
-        target=mandate,
-        details={"grantor": mandate.grantor_id, "attorney": mandate.attorney_id, **details},
-    )
+    record_event(**_audit_arguments(action, mandate, actor, **details))
 
 
 def _notify_parties(mandate: PowerOfAttorney, event: str, *, to: Iterable[User] | None = None) -> None:
@@ -465,15 +469,26 @@ def _end_by_party(
 
 
 EXPIRY_BATCH_SIZE = 500
+_EXPIRY_FIELDS = (
+    "status",
+    "valid_from",
+    "valid_until",
+    "activated_at",
+    "ended_at",
+    "replaces_id",
+    "grantor__national_id",
+    "attorney__national_id",
+)
 
 
 def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY_BATCH_SIZE) -> int:
     """End every pending or active power of attorney whose period is over.
 
     Set-based, one batch per transaction: a batch's statuses change and its permission rows go in
-    two statements, with its audit and authority events beside them. The emails are rendered and
-    queued by a task after each batch commits. So a day with a hundred thousand due mandates never
-    holds the audit trail's lock for long, and an error loses one batch, not the day. Access already
+    two statements, its audit events and authority events in a few more, written for the whole batch
+    at once. The emails are rendered and queued by a task after each batch commits, once per person
+    and mandate. Due rows another run has locked are skipped, and nothing else is locked, so other
+    writers never wait for the job, and an error loses one batch, not the day. Access already
     stopped at valid_until: every check reads the period, so this job only tidies up and tells people.
     """
     now = now or timezone.now()
@@ -484,7 +499,18 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
                 PowerOfAttorney.objects.select_for_update(of=("self",), skip_locked=True)
                 .filter(status__in=[Status.PENDING, Status.ACTIVE], valid_until__lte=now)
                 .select_related("grantor", "attorney")
-                .prefetch_related("rights__service")
+                # Only what the audit and authority events need: a batch is hundreds of rows, and
+                # whole user and right rows would be most of the job's time. (The notices task
+                # reads each mandate again in full.)
+                .only(*_EXPIRY_FIELDS)
+                .prefetch_related(
+                    Prefetch(
+                        "rights",
+                        queryset=Right.objects.select_related("service")
+                        .only("code", "service__authority_id")
+                        .order_by(),
+                    )
+                )
                 # No ordering: any due rows will do, and the index can stop after one batch.
                 .order_by()[:batch_size]
             )
@@ -496,9 +522,13 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
             remove_object_permissions(due)
             for mandate in due:
                 mandate.status, mandate.ended_at = Status.EXPIRED, now
-                _audit("expired", mandate, None)
-                if mandate.activated_at is not None:
-                    power_of_attorney_changed.send(sender=PowerOfAttorney, mandate=mandate, type="expired")
+            # The batch's audit events and authority events in a few statements, not a few per mandate.
+            record_events([_audit_arguments("expired", mandate, None) for mandate in due])
+            powers_of_attorney_changed.send(
+                sender=PowerOfAttorney,
+                mandates=[m for m in due if m.activated_at is not None],
+                type="expired",
+            )
             ids = [str(mandate.pk) for mandate in due]
             transaction.on_commit(lambda ids=ids: _queue_expiry_notices(ids), robust=True)
         total += len(due)

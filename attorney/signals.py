@@ -5,3 +5,7 @@ from django.dispatch import Signal
 #: expired). The authorities' outbox listens (``authorities.events.receivers``); the attorney floor
 #: does not know who hears it.
 power_of_attorney_changed = Signal()
+
+#: The same for many powers of attorney changed together, with ``mandates`` and ``type``: sent once
+#: per batch by the expiry job, so a listener can write its rows for the whole batch at once.
+powers_of_attorney_changed = Signal()

@@ -8,4 +8,5 @@ class AuthoritiesConfig(AppConfig):
 
     def ready(self) -> None:
         from .catalogue import signals  # noqa: F401
+        from .clients import signals as client_signals  # noqa: F401
         from .events import receivers  # noqa: F401

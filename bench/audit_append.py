@@ -1,17 +1,14 @@
-"""Benchmark: audited appends per second from concurrent writers on PostgreSQL, before and after.
+"""Benchmark: audited appends per second from concurrent writers on PostgreSQL.
 
 Creates its own database (fuldmagt_bench_audit, dropped and re-created every run) and migrates it.
 Then, for 1 and for 8 writer processes (each its own Django and connection, each append its own
-transaction, as one audited API decision is), it measures for a fixed time:
+transaction, as one audited API decision is), it measures for a fixed time
+``portal.audit.record_event`` as it is, with the sequencer (``portal.tlog.sequence``) running in its
+own process once a second as Celery beat would run it. (Until the decision path was remeasured with
+it, the script also ran a copy of the old hash-chain append under one advisory lock as a "before";
+that copy is gone, and the figures it gave are kept in docs/benchmarks.md.)
 
-* **before**: the hash-chain append as it was until the transparency log replaced it, reproduced
-  here line for line: ``pg_advisory_xact_lock``, read the last hash, hash in Python, insert, commit,
-  all under the one lock;
-* **after**: ``portal.audit.record_event`` as it is, with the sequencer (``portal.tlog.sequence``)
-  running in its own process once a second as Celery beat would run it.
-
-The audit tables are emptied between measurements. After the "after" runs it also reports what the
-sequencer did: batches, entries per batch, its time per entry, and how long it took to integrate
+The audit tables are emptied between measurements. It also reports what the sequencer did: batches, entries per batch, its time per entry, and how long it took to integrate
 what was still queued when the writers stopped.
 
     .venv/bin/python bench/audit_append.py                 # 10 s per measurement
@@ -22,8 +19,6 @@ Results are printed and written into docs/benchmarks.md between the markers of t
 
 import argparse
 import collections
-import hashlib
-import json
 import multiprocessing
 import os
 import platform
@@ -67,52 +62,15 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
-def old_record_event(*, action: str, details: dict) -> None:
-    """The hash-chained append as it was (portal/audit.py before the transparency log)."""
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from portal.models import AuditEvent
-
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x46554C44])
-        last_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        event = AuditEvent(
-            created_at=timezone.now(),
-            action=action,
-            details=details,
-            previous_hash=last_hash or "0" * 64,
-        )
-        payload = {
-            "uuid": str(event.uuid),
-            "created_at": event.created_at.isoformat(),
-            "actor": event.actor_id,
-            "principal": event.principal_id,
-            "authority": event.authority_id,
-            "action": event.action,
-            "target_type": event.target_type,
-            "target_id": event.target_id,
-            "details": event.details,
-            "request_id": event.request_id,
-            "previous_hash": event.previous_hash,
-        }
-        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
-        event.hash = hashlib.sha256(encoded).hexdigest()
-        event.save(force_insert=True)
-
-
-def writer(url: str, variant: str, seconds: float, ready, results) -> None:
+def writer(url: str, seconds: float, ready, results) -> None:
     setup_django(url)
     from django.db import connection
 
     from portal.audit import record_event
 
-    append = (
-        (lambda: old_record_event(action="bench.append", details=DETAILS))
-        if variant == "before"
-        else (lambda: record_event(action="bench.append", actor=None, details=DETAILS))
-    )
+    def append():
+        record_event(action="api.decision", actor=None, details=DETAILS)
+
     for _ in range(20):  # warm up the connection and the code paths
         append()
     latencies = []
@@ -207,17 +165,14 @@ def empty_tables(url: str) -> None:
         conn.execute("CHECKPOINT")
 
 
-def measure(url: str, variant: str, writers: int, seconds: float) -> dict:
+def measure(url: str, writers: int, seconds: float) -> dict:
     empty_tables(url)
     context = multiprocessing.get_context("spawn")
     results, sequenced = context.Queue(), context.Queue()
     # Every process starts Django and warms up first; they all begin when the last one is ready.
-    ready = context.Barrier(writers + 1 + (variant == "after"))
-    processes = [
-        context.Process(target=writer, args=(url, variant, seconds, ready, results)) for _ in range(writers)
-    ]
-    if variant == "after":
-        processes.append(context.Process(target=sequencer, args=(url, seconds, ready, sequenced)))
+    ready = context.Barrier(writers + 2)
+    processes = [context.Process(target=writer, args=(url, seconds, ready, results)) for _ in range(writers)]
+    processes.append(context.Process(target=sequencer, args=(url, seconds, ready, sequenced)))
     for process in processes:
         process.start()
     wait_for_quiet()
@@ -227,7 +182,7 @@ def measure(url: str, variant: str, writers: int, seconds: float) -> dict:
     sampler.start()
     outcomes = [results.get() for _ in range(writers)]
     sampler.join()
-    sequencer_outcome = sequenced.get() if variant == "after" else None
+    sequencer_outcome = sequenced.get()
     for process in processes:
         process.join()
     busy = (cpu_busy() - before) / (time.perf_counter() - began)
@@ -238,7 +193,6 @@ def measure(url: str, variant: str, writers: int, seconds: float) -> dict:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
     return {
-        "variant": variant,
         "writers": writers,
         "appends": count,
         "per_second": count / seconds,
@@ -272,32 +226,25 @@ def report(rows: list[dict], seconds: float, info: str, repeat: int) -> str:
         "",
         f"**Machine.** {info}. Writers, sequencer and PostgreSQL share the cores; other sessions' "
         "processes may have run meanwhile (load average before the run: "
-        f"{os.getloadavg()[0]:.2f}). Each row is the best of {repeat} attempts of {seconds:g} s, before and "
-        "after alternating; *machine busy* counts every process on the machine during the attempt.",
+        f"{os.getloadavg()[0]:.2f}). Each row is the best of {repeat} attempts of {seconds:g} s; *machine "
+        "busy* counts every process on the machine during the attempt.",
         "",
         "| append | writer processes | appends/s | p50 ms | p99 ms | max ms | machine busy, cores |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
-        name = "before: hash chain under one lock" if row["variant"] == "before" else "after: log + sequencer"
         lines.append(
-            f"| {name} | {row['writers']} | {row['per_second']:,.0f} | {row['p50']:.2f} | "
+            f"| log + sequencer | {row['writers']} | {row['per_second']:,.0f} | {row['p50']:.2f} | "
             f"{row['p99']:.2f} | {row['max']:.1f} | {row['busy_cores']:.2f} |"
         )
     lines.append("")
-    by = {(row["variant"], row["writers"]): row for row in rows}
-    for writers in sorted({row["writers"] for row in rows}):
-        if ("before", writers) in by and ("after", writers) in by:
-            ratio = by[("after", writers)]["per_second"] / by[("before", writers)]["per_second"]
-            lines.append(f"- {writers} writer(s): after / before = **{ratio:.1f}×**.")
-    lines.append("")
     lines.append(
         "Writers' PostgreSQL backends by state, mean number in each (sampled every 20 ms; the sequencer's "
-        "own backend included in the after runs):"
+        "own backend included):"
     )
     lines.append("")
     for row in rows:
-        lines.append(f"- {row['variant']}, {row['writers']} writer(s): {row['waits']}")
+        lines.append(f"- {row['writers']} writer(s): {row['waits']}")
     lines.append("")
     for row in rows:
         outcome = row["sequencer"]
@@ -338,21 +285,18 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    best: dict[tuple[str, int], dict] = {}
+    best: dict[int, dict] = {}
     for writers in args.writers:
-        # Before and after alternate, so a busy spell on the shared machine hits both alike.
         for attempt in range(args.repeat):
-            for variant in ("before", "after"):
-                row = measure(url, variant, writers, args.seconds)
-                print(
-                    f"{variant:6} writers={writers} attempt {attempt + 1}: {row['per_second']:,.0f}/s "
-                    f"p50 {row['p50']:.2f} ms p99 {row['p99']:.2f} ms, machine busy {row['busy_cores']:.2f} cores",
-                    flush=True,
-                )
-                key = (variant, writers)
-                if key not in best or row["per_second"] > best[key]["per_second"]:
-                    best[key] = row
-    rows = [best[(variant, writers)] for writers in args.writers for variant in ("before", "after")]
+            row = measure(url, writers, args.seconds)
+            print(
+                f"writers={writers} attempt {attempt + 1}: {row['per_second']:,.0f}/s "
+                f"p50 {row['p50']:.2f} ms p99 {row['p99']:.2f} ms, machine busy {row['busy_cores']:.2f} cores",
+                flush=True,
+            )
+            if writers not in best or row["per_second"] > best[writers]["per_second"]:
+                best[writers] = row
+    rows = [best[writers] for writers in args.writers]
     text = report(rows, args.seconds, machine(url), args.repeat)
     print(text)
     if not args.no_report:

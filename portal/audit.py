@@ -79,6 +79,37 @@ def record_event(
     return event
 
 
+def record_events(events: list[dict]) -> list[AuditEvent]:
+    """Append many events at once (each a dict of ``record_event``'s arguments), inside the
+    caller's transaction: two statements however many, for a job that ends thousands of mandates."""
+    built = []
+    for arguments in events:
+        target = arguments.get("target")
+        event = AuditEvent(
+            created_at=timezone.now(),
+            actor=arguments["actor"],
+            principal=arguments.get("principal"),
+            authority=arguments.get("authority"),
+            action=Action(arguments["action"]).value,
+            target_type=target._meta.model_name if target is not None else "",
+            target_id=str(target.pk) if target is not None else "",
+            details=arguments.get("details") or {},
+            request_id=current_request_id.get(),
+        )
+        event.hash = leaf_hash(entry_bytes(event)).hex()
+        built.append(event)
+    if not built:
+        return built
+    with transaction.atomic():
+        AuditEvent.objects.bulk_create(built)
+        AuditLogQueue.objects.bulk_create([AuditLogQueue(event=event) for event in built])
+    if settings.AUDIT_LOG_SEQUENCE_ON_COMMIT:
+        from .tlog import sequence_after_commit
+
+        sequence_after_commit()
+    return built
+
+
 _INSERT_AND_QUEUE = """
 WITH event AS (
     INSERT INTO portal_auditevent (uuid, created_at, actor_id, principal_id, authority_id, action,

@@ -1,11 +1,23 @@
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from authorities.clients.models import ApiClient
-from authorities.clients.tokens import CLIENT_CACHE_SECONDS, cached_client, client_cache_key, hash_token
+from authorities.clients.tokens import cached_client, hash_token
+from portal import processcache
+
+
+def client_for_token(token: str) -> ApiClient | None:
+    """The active client with this token; the caller has read the version stamp in this request."""
+    client = cached_client(hash_token(token))
+    if client is not None:
+        now = timezone.now()
+        # Recording last use at most once a minute (per process) keeps a write off the hot path.
+        if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+            client.last_used_at = now
+    return client
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -23,15 +35,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             token = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("The token is not valid.")) from None
-        client = cached_client(hash_token(token))
+        if not getattr(request._request, "processcache_fresh", False):
+            processcache.refresh()
+        client = client_for_token(token)
         if client is None:
             raise exceptions.AuthenticationFailed(_("The token is not valid or has been revoked."))
-        now = timezone.now()
-        # Recording last use at most once a minute keeps a write off the hot path.
-        if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:
-            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
-            client.last_used_at = now
-            cache.set(client_cache_key(client.token_hash), client, CLIENT_CACHE_SECONDS)
         return client, token
 
     def authenticate_header(self, request) -> str:

@@ -1,7 +1,6 @@
 import re
 from collections.abc import Mapping
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -11,6 +10,7 @@ from rest_framework.settings import api_settings
 
 from authorities.catalogue.models import Right
 from authorities.consent.models import DataCategory
+from portal import processcache
 from portal.cpr import normalize_cpr
 
 MAX_BATCH = 100
@@ -86,7 +86,6 @@ class CprField(TextField):
 # of them (a NUL character) with an error instead of "not found".
 CODE = re.compile(r"[a-z0-9-]+\.[a-z0-9_]+")
 CODE_MAX_LENGTH = 80
-RIGHT_CACHE_SECONDS = 60
 
 
 class CodeField(serializers.SlugRelatedField):
@@ -112,8 +111,9 @@ class CodeField(serializers.SlugRelatedField):
 
 
 class RightField(CodeField):
-    """A right by its code. The catalogue changes rarely and codes are stable, so a right that
-    exists is remembered in the shared cache for a minute: one lookup fewer on every decision."""
+    """A right by its code. The catalogue changes rarely, so a right that exists is held in the
+    process (``portal.processcache``, whose version stamp the request has read): no lookup on a
+    decision."""
 
     def __init__(self, **kwargs):
         super().__init__(
@@ -124,11 +124,11 @@ class RightField(CodeField):
         )
 
     def to_internal_value(self, data):
-        cacheable = isinstance(data, str) and len(data) <= CODE_MAX_LENGTH and CODE.fullmatch(data)
-        right = cache.get(f"api:right:{data}") if cacheable else None
+        rights = processcache.table("rights")
+        right = rights.get(data) if isinstance(data, str) else None
         if right is None:
             right = super().to_internal_value(data)  # raises for anything but an existing right's code
-            cache.set(f"api:right:{data}", right, RIGHT_CACHE_SECONDS)
+            rights[data] = right
         return right
 
 

@@ -6,7 +6,7 @@ from . import data_uses, log, views
 app_name = "api"
 
 urlpatterns = [
-    path("decisions", views.DecisionView.as_view(), name="decisions"),
+    path("decisions", views.decision_view, name="decisions"),
     path("decisions/batch", views.DecisionBatchView.as_view(), name="decisions_batch"),
     path("powers-of-attorney", views.PowerOfAttorneyListView.as_view(), name="powers_of_attorney"),
     path("letters", views.LetterView.as_view(), name="letters"),

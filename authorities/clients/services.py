@@ -3,7 +3,8 @@ from django.utils import timezone
 
 from authorities.catalogue.models import Authority
 from authorities.clients.models import ApiClient
-from authorities.clients.tokens import client_cache_key, hash_token, new_token
+from authorities.clients.tokens import hash_token, new_token
+from portal import processcache
 from portal.audit import record_event
 from portal.models import User
 
@@ -23,12 +24,9 @@ def create_api_client(*, authority: Authority, name: str) -> tuple[ApiClient, st
 
 
 def forget_cached_client(client: ApiClient) -> None:
-    """Drop the API's cached copy of the client, now and again once the change is committed."""
-    from django.core.cache import cache
-
-    key = client_cache_key(client.token_hash)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key), robust=True)
+    """Every process drops its copy of the client (and the rest of the catalogue) at its next
+    request: now, and again once the change is committed."""
+    processcache.bump()
 
 
 def revoke_api_client(*, client: ApiClient, acting_user: User | None) -> ApiClient:

@@ -3,9 +3,8 @@
 import hashlib
 import secrets
 
-from django.core.cache import cache
-
 from authorities.clients.models import ApiClient
+from portal import processcache
 
 TOKEN_PREFIX = "fmt_"  # noqa: S105 - a marker that makes leaked tokens easy to find
 
@@ -14,29 +13,26 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-CLIENT_CACHE_SECONDS = 30
-
-
-def client_cache_key(token_hash: str) -> str:
-    return f"api:client:{token_hash}"
-
-
 def cached_client(token_hash: str) -> ApiClient | None:
-    """The active client with this token, remembered briefly in the shared cache.
+    """The active client with this token, held in this process (``portal.processcache``).
 
-    Revoking a client deletes its entry (authorities.clients.services.revoke_api_client), so a revoked
-    token still stops working at its next request.
+    The caller reads the version stamp first in each request (``processcache.refresh``). Every
+    change of a client bumps it (``authorities.clients.services.forget_cached_client``), so a
+    revoked token stops working at its next request on every process.
     """
-    key = client_cache_key(token_hash)
-    client = cache.get(key)
+    clients = processcache.table("api-clients")
+    client = clients.get(token_hash)
     if client is None:
-        client = (
-            ApiClient.objects.select_related("authority")
-            .filter(token_hash=token_hash, revoked_at__isnull=True)
-            .first()
+        client = next(
+            iter(
+                ApiClient.objects.select_related("authority")
+                .filter(token_hash=token_hash, revoked_at__isnull=True)
+                .order_by()[:1]
+            ),
+            None,
         )
         if client is not None:
-            cache.set(key, client, CLIENT_CACHE_SECONDS)
+            clients[token_hash] = client
     return client
 
 

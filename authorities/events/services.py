@@ -35,34 +35,74 @@ def _schedule_delivery(delivery_id: int) -> None:
     deliver_webhook.delay(delivery_id)
 
 
+def _mandate_payloads(mandate, type: str) -> list[tuple[int, dict]]:
+    """(authority id, payload) for each authority whose rights the mandate includes, with only
+    that authority's rights."""
+    by_authority: dict[int, list[str]] = {}
+    for right in mandate.rights.all():  # callers on hot paths prefetch rights__service
+        by_authority.setdefault(right.service.authority_id, []).append(right.code)
+    return [
+        (
+            authority_id,
+            {
+                "power_of_attorney": str(mandate.pk),
+                "principal": mandate.grantor.national_id,
+                "attorney": mandate.attorney.national_id if mandate.attorney_id else None,
+                "rights": sorted(codes),
+                "status": mandate.status,
+                "valid_from": mandate.valid_from.isoformat(),
+                "valid_until": mandate.valid_until.isoformat(),
+                "replaces": str(mandate.replaces_id) if mandate.replaces_id else None,
+            },
+        )
+        for authority_id, codes in sorted(by_authority.items())
+    ]
+
+
+def emit_mandate_events(*, mandates, type: str) -> list[AuthorityEvent]:
+    """``emit_mandate_event`` for many mandates at once: the events, the webhook systems of every
+    authority concerned and their deliveries each in one statement, in the caller's transaction."""
+    event_type = Action(f"power_of_attorney.{type}").value
+    events = AuthorityEvent.objects.bulk_create(
+        [
+            AuthorityEvent(authority_id=authority_id, type=event_type, payload=payload)
+            for mandate in mandates
+            for authority_id, payload in _mandate_payloads(mandate, type)
+        ]
+    )
+    if not events:
+        return events
+    webhooks: dict[int, list[ApiClient]] = {}
+    for client in (
+        ApiClient.objects.filter(
+            authority_id__in={event.authority_id for event in events}, revoked_at__isnull=True
+        )
+        .exclude(webhook_url="")
+        .order_by("name", "pk")
+    ):
+        webhooks.setdefault(client.authority_id, []).append(client)
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(event=event, client=client, url=client.webhook_url)
+            for event in events
+            for client in webhooks.get(event.authority_id, [])
+        ]
+    )
+    for delivery in deliveries:
+        transaction.on_commit(lambda pk=delivery.pk: _schedule_delivery(pk), robust=True)
+    return events
+
+
 def emit_mandate_event(*, mandate, type: str) -> list[AuthorityEvent]:
     """Tell each authority whose rights a power of attorney includes that it changed.
 
     Written in the caller's transaction, so an event exists exactly when the change does; each
     authority sees only its own rights.
     """
-    rights = list(mandate.rights.all())  # callers on hot paths prefetch rights__service
-    by_authority: dict[int, list[str]] = {}
-    for right in rights:
-        by_authority.setdefault(right.service.authority_id, []).append(right.code)
-    events = []
-    for authority_id, codes in sorted(by_authority.items()):
-        payload = {
-            "power_of_attorney": str(mandate.pk),
-            "principal": mandate.grantor.national_id,
-            "attorney": mandate.attorney.national_id if mandate.attorney_id else None,
-            "rights": sorted(codes),
-            "status": mandate.status,
-            "valid_from": mandate.valid_from.isoformat(),
-            "valid_until": mandate.valid_until.isoformat(),
-            "replaces": str(mandate.replaces_id) if mandate.replaces_id else None,
-        }
-        events.append(
-            record_authority_event(
-                authority_id=authority_id, type=f"power_of_attorney.{type}", payload=payload
-            )
-        )
-    return events
+    return [
+        record_authority_event(authority_id=authority_id, type=f"power_of_attorney.{type}", payload=payload)
+        for authority_id, payload in _mandate_payloads(mandate, type)
+    ]
 
 
 def emit_log_checkpoint(*, checkpoint) -> list[AuthorityEvent]:

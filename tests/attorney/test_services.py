@@ -10,7 +10,7 @@ from attorney.models import PowerOfAttorney, Status
 from authorities.models import CitizenFile, CitizenFileUserObjectPermission
 from portal import tlog
 from portal.errors import NotAllowed
-from portal.models import AuditEvent, Notice, OutboundEmail
+from portal.models import AuditEvent, AuditLogLeaf, Notice, OutboundEmail
 
 from ..conftest import grant
 from ..factories import RightFactory, UserFactory
@@ -446,3 +446,20 @@ def test_a_failed_send_is_written_down_and_retried(karen, peter, read_mail, sett
     assert send_outbound_email.run(email.pk) is True
     email.refresh_from_db()
     assert email.sent_at is not None and email.attempts == 2
+
+
+def test_the_expiry_job_writes_audit_and_authority_events_per_batch_not_per_mandate(
+    karen, read_mail, kommune_mail, time_machine, django_assert_max_num_queries
+):
+    for attorney in UserFactory.create_batch(12):
+        services.accept(
+            power_of_attorney=grant(karen, attorney, [read_mail, kommune_mail], days=1), acting_user=attorney
+        )
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=2))
+    # One batch of twelve: about as many statements as a batch of one (a few per mandate would be 36+).
+    with django_assert_max_num_queries(16):
+        assert services.expire_due() == 12
+    expired = AuditEvent.objects.filter(action="power_of_attorney.expired")
+    assert expired.count() == 12
+    tlog.sequence()  # every one of them was queued for the transparency log
+    assert AuditLogLeaf.objects.filter(event__in=expired).count() == 12

@@ -409,3 +409,38 @@ def test_the_resend_job_leaves_failed_deliveries_alone(skat_client, active_manda
     WebhookDelivery.objects.update(status=DeliveryStatus.FAILED)
     time_machine.move_to(timezone.now() + datetime.timedelta(minutes=11))
     assert resend_pending_webhooks() == 0
+
+
+def test_the_expiry_job_sends_each_authority_one_event_per_expired_mandate(
+    receiver, skat_client, kommune_client, karen, read_mail, kommune_mail, time_machine, run_on_commit
+):
+    from ..factories import UserFactory
+
+    skat_receiver = receiver()
+    hook(skat_client, skat_receiver)
+    mandates = [
+        attorney_services.accept(
+            power_of_attorney=grant(karen, attorney, [read_mail, kommune_mail], days=1), acting_user=attorney
+        )
+        for attorney in UserFactory.create_batch(3)
+    ]
+    AuthorityEvent.objects.all().delete()
+    WebhookDelivery.objects.all().delete()
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=2))
+    with run_on_commit():
+        assert attorney_services.expire_due(batch_size=2) == 3
+    expired = AuthorityEvent.objects.filter(type="power_of_attorney.expired").select_related("authority")
+    assert sorted(
+        (e.authority.slug, e.payload["power_of_attorney"], tuple(e.payload["rights"])) for e in expired
+    ) == sorted(
+        [
+            (slug, str(m.pk), (f"{slug}.read_mail",))
+            for m in mandates
+            for slug in ("skat", "kobenhavns-kommune")
+        ]
+    )
+    assert sorted(e["data"]["power_of_attorney"] for e in skat_receiver.received.values()) == sorted(
+        str(m.pk) for m in mandates
+    )
+    assert skat_receiver.bad_signatures == 0
+    assert WebhookDelivery.objects.count() == 3  # only skat's system has a webhook
