@@ -19,6 +19,14 @@ How a decision is made:
 The guardian rows are a projection of the mandates, written (``grant_object_permissions``,
 ``remove_object_permissions``) and read (step 1, ``permitted_files``) only here. They carry the
 mandate's period, so guardian's own checks also say no the second a mandate runs out.
+
+**Legal representatives.** Besides a power of attorney, a person may act for another by law: a parent
+with custody for a child, a guardian for a ward (``representation``). They are decided here too, by
+the same two steps, each right after the mandates' own: a representation in force that covers the
+right (by the catalogue) *and* its guardian row; then its history explains a denial (the child has
+turned 18, custody or guardianship ended, outside the guardianship's scope). The register floor
+writes those rows (``representation.projection``) in the same transaction that changes the relation.
+Every decision names its basis: ``power_of_attorney``, ``parental_custody`` or ``guardianship``.
 """
 
 from __future__ import annotations
@@ -35,8 +43,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_objects_for_user
 
-from authorities.catalogue.models import CitizenFile, CitizenFileUserObjectPermission, Right
+from authorities.catalogue.models import CitizenFile, CitizenFileUserObjectPermission, Matters, Right
 from portal.models import User
+from representation.models import Kind, Representation, is_minor, scopes_covering
+from representation.projection import rights_covered
 
 from .models import PowerOfAttorney
 
@@ -54,6 +64,15 @@ class Reason:
     NOT_YET_VALID = "not_yet_valid"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    # Legal representatives
+    PARENTAL_CUSTODY = "parental_custody"
+    GUARDIANSHIP = "guardianship"
+    CUSTODY_DOES_NOT_COVER = "custody_does_not_cover"
+    OUTSIDE_GUARDIANSHIP_SCOPE = "outside_guardianship_scope"
+    REPRESENTATION_NOT_YET_VALID = "representation_not_yet_valid"
+    CHILD_CAME_OF_AGE = "child_came_of_age"
+    CUSTODY_ENDED = "custody_ended"
+    GUARDIANSHIP_ENDED = "guardianship_ended"
 
 
 REASON_TEXT = {
@@ -64,6 +83,14 @@ REASON_TEXT = {
     Reason.NOT_YET_VALID: _("Your power of attorney is not valid yet."),
     Reason.EXPIRED: _("Your power of attorney has expired."),
     Reason.REVOKED: _("Your power of attorney has been ended."),
+    Reason.PARENTAL_CUSTODY: _("You have parental custody of this child, which covers this."),
+    Reason.GUARDIANSHIP: _("You are this person's guardian, and the guardianship covers this."),
+    Reason.CUSTODY_DOES_NOT_COVER: _("Parental custody does not cover this in the portal."),
+    Reason.OUTSIDE_GUARDIANSHIP_SCOPE: _("This is outside the scope of your guardianship."),
+    Reason.REPRESENTATION_NOT_YET_VALID: _("Your custody or guardianship does not apply yet."),
+    Reason.CHILD_CAME_OF_AGE: _("The child has turned 18, so your parental custody has ended."),
+    Reason.CUSTODY_ENDED: _("Your parental custody has ended."),
+    Reason.GUARDIANSHIP_ENDED: _("The guardianship has ended."),
 }
 
 
@@ -72,6 +99,16 @@ class Basis:
 
     SELF = "self"
     POWER_OF_ATTORNEY = "power_of_attorney"
+    PARENTAL_CUSTODY = Kind.PARENTAL_CUSTODY.value
+    GUARDIANSHIP = Kind.GUARDIANSHIP.value
+
+
+_PERMIT_BASIS = {
+    Reason.SELF: Basis.SELF,
+    Reason.POWER_OF_ATTORNEY: Basis.POWER_OF_ATTORNEY,
+    Reason.PARENTAL_CUSTODY: Basis.PARENTAL_CUSTODY,
+    Reason.GUARDIANSHIP: Basis.GUARDIANSHIP,
+}
 
 
 @dataclass(frozen=True)
@@ -80,12 +117,12 @@ class Decision:
     reason: str
     power_of_attorney: PowerOfAttorney | None = None
     rights: frozenset[str] = field(default_factory=frozenset)
+    representation: Representation | None = None
 
     @property
     def basis(self) -> str | None:
-        if not self.permitted:
-            return None
-        return Basis.SELF if self.reason == Reason.SELF else Basis.POWER_OF_ATTORNEY
+        """``self``, ``power_of_attorney``, ``parental_custody`` or ``guardianship`` for a permit."""
+        return _PERMIT_BASIS[self.reason] if self.permitted else None
 
     @property
     def explanation(self) -> str:
@@ -93,6 +130,8 @@ class Decision:
 
     @property
     def valid_until(self) -> datetime | None:
+        if self.representation is not None:
+            return self.representation.ends_at
         return self.power_of_attorney.valid_until if self.power_of_attorney else None
 
 
@@ -259,6 +298,91 @@ def _explain(
     return Decision(False, Reason.EXPIRED, latest)
 
 
+# --- Legal representatives: parental custody and guardianship ----------------------------------
+# Asked only after the mandates: their fast path, then their history, each right after the mandates'.
+
+
+def _coverage(right: Right) -> Q | None:
+    """The representations that include ``right`` by the catalogue, or None if none can."""
+    covering = Q(kind=Kind.GUARDIANSHIP, scope__in=scopes_covering(right.matters)) if right.matters else Q()
+    if right.for_custodians:
+        covering |= Q(kind=Kind.PARENTAL_CUSTODY)
+    return covering if covering else None
+
+
+def _represent_now(*, parties: Q, row_holder: Q, right: Right) -> Representation | None:
+    """A representation in force now that covers the right, with its guardian row in period."""
+    coverage = _coverage(right)
+    if coverage is None:
+        return None
+    now = timezone.now()
+    object_permission = CitizenFileUserObjectPermission.all_rows.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+        row_holder,
+        representation=OuterRef("pk"),
+        permission_id=right.permission_id,
+        valid_from__lte=now,
+    )
+    return (
+        Representation.objects.in_force(now)
+        .filter(parties, coverage)
+        .filter(Exists(object_permission))
+        .order_by("kind", "-valid_from")
+        .first()
+    )
+
+
+def _permit_by_representation(representation: Representation) -> Decision:
+    reason = Reason.PARENTAL_CUSTODY if representation.kind == Kind.PARENTAL_CUSTODY else Reason.GUARDIANSHIP
+    return Decision(True, reason, representation=representation)
+
+
+def _representation_parties(actor: User, principal: User) -> Q:
+    return Q(representative_national_id=actor.national_id, represented_national_id=principal.national_id)
+
+
+def _explain_representation(
+    *, actor: User, principal: User, right: Right, at: datetime, authority_ids: set[int] | None
+) -> Decision | None:
+    relations = list(Representation.objects.filter(_representation_parties(actor, principal)))
+    if authority_ids is not None:
+        # Only relations that include a right of these authorities: the answer reveals nothing else.
+        rights_there = list(Right.objects.filter(service__authority_id__in=authority_ids))
+        relations = [r for r in relations if any(r.covers(there) for there in rights_there)]
+    if not relations:
+        return None
+    covering = [r for r in relations if r.covers(right)]
+    if not covering:
+        custody = any(r.kind == Kind.PARENTAL_CUSTODY for r in relations)
+        return Decision(
+            False, Reason.CUSTODY_DOES_NOT_COVER if custody else Reason.OUTSIDE_GUARDIANSHIP_SCOPE
+        )
+    for relation in covering:
+        if relation.is_in_force(at):
+            return _permit_by_representation(relation)
+    started = [r for r in covering if r.valid_from <= at]
+    if not started:
+        return Decision(
+            False,
+            Reason.REPRESENTATION_NOT_YET_VALID,
+            representation=min(covering, key=lambda r: r.valid_from),
+        )
+    latest = max(started, key=lambda r: r.ends_at)
+    if latest.came_of_age:
+        return Decision(False, Reason.CHILD_CAME_OF_AGE, representation=latest)
+    reason = Reason.CUSTODY_ENDED if latest.kind == Kind.PARENTAL_CUSTODY else Reason.GUARDIANSHIP_ENDED
+    return Decision(False, reason, representation=latest)
+
+
+def _either(by_mandate: Decision, by_representation: Decision | None) -> Decision:
+    """A permit on either basis permits; a denial is explained by a mandate unless there is none."""
+    if by_mandate.permitted or by_representation is None:
+        return by_mandate
+    if by_representation.permitted or by_mandate.reason == Reason.NO_POWER_OF_ATTORNEY:
+        return by_representation
+    return by_mandate
+
+
 # --- The entry points ---------------------------------------------------------------------------
 
 
@@ -283,12 +407,27 @@ def authorize(
         permit = _permit_now(parties=Q(grantor=principal, attorney=actor), right=right)
         if permit is not None:
             return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
-    decision = _explain(
-        actor=actor, principal=principal, right=right, at=at or timezone.now(), authority_ids=authority_ids
-    )
+        # Legal representatives, after the mandates.
+        representation = _represent_now(
+            parties=_representation_parties(actor, principal),
+            row_holder=Q(user_id=actor.pk, content_object__citizen_id=principal.pk),
+            right=right,
+        )
+        if representation is not None:
+            return _permit_by_representation(representation)
+    when = at or timezone.now()
+    decision = _explain(actor=actor, principal=principal, right=right, at=when, authority_ids=authority_ids)
+    if not decision.permitted:
+        decision = _either(
+            decision,
+            _explain_representation(
+                actor=actor, principal=principal, right=right, at=when, authority_ids=authority_ids
+            ),
+        )
     if decision.permitted and at is None:
         logger.error(
-            "Mandate %s is in force but its permission row is missing", decision.power_of_attorney.pk
+            "%s is in force but its permission row is missing",
+            decision.power_of_attorney or decision.representation,
         )
         return _NONE
     return decision
@@ -316,6 +455,22 @@ def authorize_by_cpr(
         )
         if permit is not None:
             return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
+        # Legal representatives, after the mandates.
+        representation = _represent_now(
+            parties=Q(
+                representative_national_id=actor_national_id, represented_national_id=principal_national_id
+            ),
+            row_holder=Q(
+                user__national_id=actor_national_id,
+                user__identity_verified_at__isnull=False,
+                user__is_active=True,
+                content_object__citizen__national_id=principal_national_id,
+                content_object__citizen__identity_verified_at__isnull=False,
+            ),
+            right=right,
+        )
+        if representation is not None:
+            return _permit_by_representation(representation)
     people = {
         person.national_id: person
         for person in User.objects.filter(
@@ -344,13 +499,87 @@ def mandates_in_force(*, attorney: User, grantor: User | None = None) -> QuerySe
     )
 
 
+def representations_in_force(
+    *, representative: User, represented: User | None = None
+) -> QuerySet[Representation]:
+    """Legal representations the person can use right now (optionally for one person)."""
+    if not (representative.is_active and representative.is_identity_verified):
+        return Representation.objects.none()
+    relations = Representation.objects.in_force().filter(
+        representative_national_id=representative.national_id
+    )
+    if represented is not None:
+        relations = relations.filter(represented_national_id=represented.national_id or "")
+    return relations.order_by("kind", "-valid_from")
+
+
+def _rights_of(relations: Iterable[Representation]) -> list[Right]:
+    """The catalogue's rights the relations cover (``representation.projection`` writes their rows)."""
+    rights: dict[int, Right] = {}
+    for relation in relations:
+        rights.update((r.pk, r) for r in rights_covered(relation).select_related("service__authority"))
+    return list(rights.values())
+
+
+@dataclass
+class Principal:
+    """Someone a person may act for now, with which rights and on which bases."""
+
+    person: User
+    rights: list[Right]
+    bases: list[str]
+
+
+def principals_in_force(*, actor: User, principal_id: int | None = None) -> list[Principal]:
+    """Everyone the actor may act for right now (or just ``principal_id``), by mandate or by law,
+    sorted by name; the rights of all bases together."""
+    found: dict[int, dict] = {}
+    mandates = mandates_in_force(attorney=actor)
+    if principal_id is not None:
+        mandates = mandates.filter(grantor_id=principal_id)
+    for mandate in mandates:
+        entry = found.setdefault(mandate.grantor_id, {"person": mandate.grantor, "rights": {}, "bases": []})
+        entry["rights"].update((right.pk, right) for right in mandate.rights.all())
+        if Basis.POWER_OF_ATTORNEY not in entry["bases"]:
+            entry["bases"].append(Basis.POWER_OF_ATTORNEY)
+    relations = list(representations_in_force(representative=actor))
+    if relations:
+        people = User.objects.filter(
+            national_id__in={r.represented_national_id for r in relations}, identity_verified_at__isnull=False
+        )
+        if principal_id is not None:
+            people = people.filter(pk=principal_id)
+        by_cpr = {person.national_id: person for person in people}
+        covered: dict[tuple[str, str], list[Right]] = {}  # the same kind and scope cover the same rights
+        for relation in relations:
+            person = by_cpr.get(relation.represented_national_id)
+            if person is None:
+                continue
+            entry = found.setdefault(person.pk, {"person": person, "rights": {}, "bases": []})
+            rights = covered.setdefault((relation.kind, relation.scope), _rights_of([relation]))
+            entry["rights"].update((right.pk, right) for right in rights)
+            if relation.kind not in entry["bases"]:
+                entry["bases"].append(relation.kind)
+    return sorted(
+        (
+            Principal(e["person"], sorted(e["rights"].values(), key=lambda r: r.code), e["bases"])
+            for e in found.values()
+        ),
+        key=lambda p: p.person.name,
+    )
+
+
 def rights_in_force(*, actor: User, principal: User) -> list[Right]:
-    """Rights the actor holds for the principal right now, from all mandates in force."""
+    """Rights the actor holds for the principal right now, from all mandates and legal
+    representations in force."""
     rights = {
         right.pk: right
         for mandate in mandates_in_force(attorney=actor, grantor=principal)
         for right in mandate.rights.all()
     }
+    if principal.is_identity_verified:
+        relations = list(representations_in_force(representative=actor, represented=principal))
+        rights.update((right.pk, right) for right in _rights_of(relations))
     return sorted(rights.values(), key=lambda r: r.code)
 
 
@@ -372,6 +601,69 @@ def permitted_files(*, actor: User, principal: User, rights: Iterable[Right]) ->
         any_perm=True,
         accept_global_perms=False,
     )
+
+
+# --- Who may give a power of attorney in a person's name ----------------------------------------
+
+
+def grant_refusal(*, grantor: User, rights: Iterable[Right], guardian: User | None = None) -> str | None:
+    """Why a power of attorney in ``grantor``'s name with ``rights`` may not be given, or None.
+
+    A minor cannot give one at all: their parents act for them by custody. A ward under a
+    guardianship of financial matters cannot give one with financial rights: the guardian decides
+    those. A ``guardian`` giving one on the ward's behalf may include only rights their
+    guardianship covers.
+    """
+    rights = list(rights)
+    if grantor.national_id and is_minor(grantor.national_id):
+        return str(
+            _(
+                "A person under 18 cannot give a power of attorney. "
+                "Their parents with custody act for them until they turn 18."
+            )
+        )
+    if guardian is not None:
+        relations = list(
+            representations_in_force(representative=guardian, represented=grantor).filter(
+                kind=Kind.GUARDIANSHIP
+            )
+        )
+        if not relations:
+            return str(
+                _(
+                    "Only the person themselves, or their guardian, can give a power of attorney in their name."
+                )
+            )
+        outside = [right for right in rights if not any(relation.covers(right) for relation in relations)]
+        if outside:
+            return str(
+                _(
+                    "As guardian you can give a power of attorney on the ward's behalf only within the "
+                    "guardianship's scope. Outside it: %(rights)s."
+                )
+                % {"rights": ", ".join(right.name for right in outside)}
+            )
+        return None
+    financial = [right for right in rights if right.matters == Matters.FINANCIAL]
+    if (
+        financial
+        and grantor.national_id
+        and Representation.objects.in_force()
+        .filter(
+            kind=Kind.GUARDIANSHIP,
+            represented_national_id=grantor.national_id,
+            scope__in=scopes_covering(Matters.FINANCIAL),
+        )
+        .exists()
+    ):
+        return str(
+            _(
+                "You are under guardianship for your financial matters, so you cannot give a power of "
+                "attorney with financial rights: your guardian decides those. Leave out: %(rights)s."
+            )
+            % {"rights": ", ".join(right.name for right in financial)}
+        )
+    return None
 
 
 # --- The guardian projection --------------------------------------------------------------------

@@ -47,7 +47,7 @@ from .models import (
     RequestStatus,
     Status,
 )
-from .policy import grant_object_permissions, remove_object_permissions
+from .policy import grant_object_permissions, grant_refusal, remove_object_permissions
 from .signals import power_of_attorney_changed, powers_of_attorney_changed
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -247,23 +247,27 @@ def grant_power_of_attorney(
     rights: Iterable[Right],
     valid_from: datetime.datetime,
     valid_until: datetime.datetime,
+    on_behalf_of_ward: User | None = None,
 ) -> PowerOfAttorney:
     """The grantor (the acting user) appoints an attorney, who must then accept.
 
     The attorney is identified by CPR number *and* name: only a verified person with that CPR
     number and that name can see and accept it; otherwise it waits as an invitation for them.
     Only a verified person can give one, nobody can appoint themselves, and an identical open
-    power of attorney to the same person is refused.
+    power of attorney to the same person is refused. A minor cannot give one, nor can a ward under
+    financial guardianship with financial rights; a guardian gives one ``on_behalf_of_ward`` only
+    within the guardianship's scope (``policy.grant_refusal``).
     """
     with transaction.atomic(durable=True):
         return _grant(
-            grantor=acting_user,
+            grantor=on_behalf_of_ward or acting_user,
             created_by=acting_user,
             attorney_national_id=attorney_national_id,
             attorney_name=attorney_name,
             rights=rights,
             valid_from=valid_from,
             valid_until=valid_until,
+            guardian=acting_user if on_behalf_of_ward is not None else None,
         )
 
 
@@ -280,11 +284,12 @@ def _grant(
     replaces: PowerOfAttorney | None = None,
     registered_by: User | None = None,
     paper_document=None,
+    guardian: User | None = None,
     joint_appointment: JointAppointment | None = None,
 ) -> PowerOfAttorney:
     """``grant_power_of_attorney``'s rules, inside the caller's transaction. A paper basis names
     the registering caseworker and carries the signed form; ``replaces`` is the mandate a change
-    replaces once accepted."""
+    replaces once accepted; ``guardian`` gives it on the grantor's behalf."""
     try:
         cpr = normalize_cpr(attorney_national_id)
     except ValidationError as error:
@@ -297,6 +302,9 @@ def _grant(
         raise ValidationError({"attorney_national_id": _("You cannot appoint yourself.")})
     rights = _validate_rights(rights)
     _validate_period(valid_from, valid_until)
+    refusal = grant_refusal(grantor=grantor, rights=rights, guardian=guardian)
+    if refusal is not None:
+        raise ValidationError(refusal, code="grant_refused")
 
     # Serialise grants by the same grantor so two identical submissions cannot both pass.
     User.objects.select_for_update(of=("self",)).filter(pk=grantor.pk).first()

@@ -363,12 +363,11 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
 @login_required
 @requires_substantial_assurance
 def act_for(request: HttpRequest) -> HttpResponse:
-    mandates = list(policy.mandates_in_force(attorney=request.user))
-    grantors = {}
-    for mandate in mandates:
-        entry = grantors.setdefault(mandate.grantor_id, {"grantor": mandate.grantor, "rights": {}})
-        for right in mandate.rights.all():
-            entry["rights"][right.pk] = right
+    # By power of attorney or by law (parental custody, guardianship): the policy gathers both.
+    grantors = {
+        p.person.pk: {"grantor": p.person, "rights": p.rights, "bases": p.bases}
+        for p in policy.principals_in_force(actor=request.user)
+    }
     if request.method == "POST":
         form = ActForForm(request.POST)
         if form.is_valid() and form.cleaned_data["grantor"] in grantors:
@@ -378,11 +377,7 @@ def act_for(request: HttpRequest) -> HttpResponse:
             return redirect("attorney:act_for")
         messages.error(request, _("You cannot act for this person: there is no power of attorney in force."))
         return redirect("attorney:act_for")
-    entries = [
-        {"grantor": e["grantor"], "rights": sorted(e["rights"].values(), key=lambda r: r.code)}
-        for e in grantors.values()
-    ]
-    return render(request, "attorney/act_for.html", {"entries": entries})
+    return render(request, "attorney/act_for.html", {"entries": list(grantors.values())})
 
 
 @login_required

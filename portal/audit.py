@@ -5,6 +5,7 @@ its RFC 6962 leaf hash and queues it, in its own transaction and without any loc
 later gives it its index in the Merkle tree and signs a checkpoint that outside parties keep.
 """
 
+import contextvars
 import json
 
 from django.conf import settings
@@ -15,6 +16,23 @@ from .events import Action
 from .logs import current_request_id  # defined there so that log lines carry it too
 from .merkle import leaf_hash
 from .models import AuditEvent, AuditLogQueue, User
+
+#: While someone acts for another person: that person's id and the bases the acting rests on (power
+#: of attorney, parental custody, guardianship), set by the act-for middleware. Events done for that
+#: person carry the bases, so histories say on what grounds something was done in their name.
+current_acting_basis: contextvars.ContextVar[tuple[int, tuple[str, ...]] | None] = contextvars.ContextVar(
+    "current_acting_basis", default=None
+)
+
+
+def _with_acting_basis(details: dict, actor: User | None, principal: User | None) -> dict:
+    acting = current_acting_basis.get()
+    if acting is None or actor is None or principal is None or actor.pk == principal.pk:
+        return details
+    principal_id, bases = acting
+    if principal_id != principal.pk or "basis" in details:
+        return details
+    return {**details, "basis": list(bases)}
 
 
 def entry_bytes(event: AuditEvent) -> bytes:
@@ -62,7 +80,7 @@ def record_event(
         action=action,
         target_type=target._meta.model_name if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        details=details or {},
+        details=_with_acting_basis(details or {}, actor, principal),
         request_id=current_request_id.get(),
     )
     event.hash = leaf_hash(entry_bytes(event)).hex()

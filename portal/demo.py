@@ -4,12 +4,15 @@ Used by ``manage.py seed_demo`` and listed in the README. Every function here is
 """
 
 import datetime
+import io
+from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.utils import timezone
 
 from attorney import services as attorney_services
@@ -189,22 +192,80 @@ CATALOGUE = [
     },
 ]
 
+CATALOGUE.append(
+    {
+        "slug": "familieretshuset",
+        "cvr": "39914651",
+        "name_da": "Familieretshuset",
+        "name_en": "Agency of Family Law",
+        "services": [
+            (
+                "digital-post",
+                "Digital Post",
+                "Digital Post",
+                [
+                    (
+                        "read_mail",
+                        "Læse post fra Familieretshuset",
+                        "Read letters from the Agency of Family Law",
+                        "Se og læse breve om forældremyndighed, samvær og værgemål.",
+                        "See and read letters about custody, contact and guardianship.",
+                    ),
+                ],
+            ),
+        ],
+    }
+)
+
+#: Each authority's catalogue says which of its rights a parent with custody holds for a child, and
+#: whether a right concerns personal or financial matters (a guardianship's scope covers those).
+LEGAL_REPRESENTATION_RIGHTS = {
+    # code: (matters, held by parents with custody)
+    "skat.read_mail": ("financial", True),
+    "skat.view_tax_assessment": ("financial", True),
+    "skat.change_tax_return": ("financial", False),
+    "skat.change_preliminary_assessment": ("financial", False),
+    "skat.consent": ("financial", True),
+    "udbetaling-danmark.read_mail": ("financial", True),
+    "udbetaling-danmark.apply_pension_supplement": ("financial", False),
+    "udbetaling-danmark.apply_housing_benefit": ("financial", True),
+    "udbetaling-danmark.consent": ("financial", True),
+    "kobenhavns-kommune.read_mail": ("personal", True),
+    "kobenhavns-kommune.apply_home_care": ("personal", True),
+    "kobenhavns-kommune.apply_disabled_parking": ("personal", True),
+    "kobenhavns-kommune.consent": ("personal", True),
+    "familieretshuset.read_mail": ("personal", True),
+    "familieretshuset.consent": ("personal", True),
+}
+
 CITIZENS = [
     ("karen@example.dk", "Karen Jensen", "0102451234"),
     ("peter@example.dk", "Peter Jensen", "1503752345"),
     ("ole@example.dk", "Ole Hansen", "2308603456"),
+    # Peter's daughter, Karen's grandchild: a minor, in the CPR register with Peter as custodian.
+    ("emma@example.dk", "Emma Jensen", "1406124321"),
+    # A man under financial guardianship, and his daughter, his guardian.
+    ("bent@example.dk", "Bent Olsen", "0507484321"),
+    ("lone@example.dk", "Lone Olsen", "2209791678"),
 ]
 
 CASEWORKERS = [
     ("sagsbehandler.skat@example.dk", "Sofie Skov", "skat"),
     ("sagsbehandler.ud@example.dk", "Mads Udbye", "udbetaling-danmark"),
     ("sagsbehandler.kk@example.dk", "Lise Kommune", "kobenhavns-kommune"),
+    ("sagsbehandler.frh@example.dk", "Frida Retslund", "familieretshuset"),
     ("borgerservice@example.dk", "Jonas Borg", "kobenhavns-kommune"),
 ]
 
 # The municipality's citizen service desk: verifies identity from papers and approves emergency
 # powers of attorney, which take two of them.
 SERVICE_DESK = ["sagsbehandler.kk@example.dk", "borgerservice@example.dk"]
+
+#: The sample extract of the CPR register's parental custody and Familieretshuset's guardianships,
+#: loaded through the real import (``manage.py import_register``).
+DEMO_REGISTER_EXTRACT = (
+    Path(__file__).resolve().parent.parent / "representation" / "fixtures" / "demo-register-extract.jsonl"
+)
 
 # Someone Karen invites who has not signed up yet: the invitation waits for this CPR number.
 INVITEE = ("1203904567", "Anne Jensen")
@@ -602,6 +663,55 @@ def seed_letters_and_applications(people: dict[str, User]) -> None:
         )
 
 
+def seed_legal_representation_rights() -> None:
+    for code, (matters, for_custodians) in LEGAL_REPRESENTATION_RIGHTS.items():
+        Right.objects.filter(code=code).update(matters=matters, for_custodians=for_custodians)
+
+
+REPRESENTED_LETTERS = [
+    (
+        "emma@example.dk",
+        "kobenhavns-kommune",
+        "Plads i fritidsklubben fra 1. februar",
+        "Kære Emma Jensen\n\nDu har fået plads i fritidsklubben fra 1. februar. "
+        "Dine forældre kan se brevet her i Digital Post.\n\nVenlig hilsen\nKøbenhavns Kommune",
+    ),
+    (
+        "emma@example.dk",
+        "skat",
+        "Dit skattekort til dit fritidsjob",
+        "Kære Emma Jensen\n\nDu har fået et skattekort, så du kan tjene penge i dit fritidsjob "
+        "uden at betale for meget i skat.\n\nVenlig hilsen\nSkattestyrelsen",
+    ),
+    (
+        "bent@example.dk",
+        "skat",
+        "Din årsopgørelse for 2025 er klar",
+        "Kære Bent Olsen\n\nDin årsopgørelse for 2025 er klar. Du får 2.430 kr. tilbage i skat."
+        "\n\nVenlig hilsen\nSkattestyrelsen",
+    ),
+    (
+        "bent@example.dk",
+        "kobenhavns-kommune",
+        "Visitation til hjemmehjælp",
+        "Kære Bent Olsen\n\nVi kommer på besøg for at tale om din hjemmehjælp.\n\n"
+        "Venlig hilsen\nKøbenhavns Kommune",
+    ),
+]
+
+
+def seed_legal_representatives(people: dict[str, User]) -> None:
+    """Emma's custody and Bent's guardianship come from the sample register extract, through the
+    real import; running it again changes nothing."""
+    call_command("import_register", str(DEMO_REGISTER_EXTRACT), stdout=io.StringIO(), stderr=io.StringIO())
+    for email, slug, subject, body in REPRESENTED_LETTERS:
+        if Letter.objects.filter(citizen_file__citizen=people[email], subject=subject).exists():
+            continue
+        post_services.send_letter(
+            authority=Authority.objects.get(slug=slug), citizen=people[email], subject=subject, body=body
+        )
+
+
 def _token_hash(token: str) -> str:
     from authorities.clients.tokens import hash_token
 
@@ -628,10 +738,12 @@ def seed_demo() -> dict[str, User]:
     # half-way is completed by running it again.
     seed_catalogue()
     seed_consent_catalogue()
+    seed_legal_representation_rights()
     seed_application_forms()
     people = seed_people()
     seed_powers_of_attorney(people)
     seed_letters_and_applications(people)
+    seed_legal_representatives(people)
     seed_consents(people)
     seed_emergency_request(people)
     seed_api_client()

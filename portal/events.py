@@ -26,6 +26,11 @@ class Action(models.TextChoices):
     # What authorities hear: a power of attorney came into force, or was replaced by a changed one.
     POWER_OF_ATTORNEY_ACTIVATED = "power_of_attorney.activated", _("Power of attorney in force")
     POWER_OF_ATTORNEY_CHANGED = "power_of_attorney.changed", _("Power of attorney changed")
+    # Legal representatives (parental custody, guardianship)
+    REPRESENTATION_REGISTERED = "representation.registered", _("Legal representative registered")
+    REPRESENTATION_CHANGED = "representation.changed", _("Legal representation changed")
+    REPRESENTATION_ENDED = "representation.ended", _("Legal representation ended")
+    REPRESENTATION_REGISTER_IMPORTED = "representation.register_imported", _("Register extract imported")
     # Requests from a relative
     ATTORNEY_REQUEST_CREATED = "attorney_request.created", _("Power of attorney asked for")
     ATTORNEY_REQUEST_APPROVED = "attorney_request.approved", _("Request for a power of attorney approved")
@@ -97,6 +102,10 @@ SENTENCES = {
     ),
     Action.POWER_OF_ATTORNEY_ACTIVATED: _("the power of attorney came into force"),
     Action.POWER_OF_ATTORNEY_CHANGED: _("the power of attorney was changed"),
+    Action.REPRESENTATION_REGISTERED: _("registered a legal representative"),
+    Action.REPRESENTATION_CHANGED: _("changed a legal representation"),
+    Action.REPRESENTATION_ENDED: _("ended a legal representation"),
+    Action.REPRESENTATION_REGISTER_IMPORTED: _("imported the register's extract"),
     Action.ATTORNEY_REQUEST_CREATED: _("asked for a power of attorney"),
     Action.ATTORNEY_REQUEST_APPROVED: _("approved a request for a power of attorney"),
     Action.ATTORNEY_REQUEST_REJECTED: _("refused a request for a power of attorney"),

@@ -14,6 +14,7 @@ from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -24,6 +25,10 @@ from .cpr import normalize_cpr
 from .errors import NotAllowed
 from .models import IdentityDocument, IdentityVerification, User
 from .notifications import notify
+
+#: Sent inside the transaction that verifies an account's CPR number, with ``user``. Floors above
+#: that keep something by CPR number (the register of legal representatives) attach it to the account.
+identity_verified = Signal()
 
 
 class IdentityNotVerified(NotAllowed):
@@ -95,6 +100,7 @@ def _mark_verified(user: User, *, method: str, caseworker: User | None = None, d
             "identity_document",
         ]
     )
+    identity_verified.send(sender=User, user=user)
 
 
 def verify_identity_with_eid(*, acting_user: User, national_id: str, name: str) -> User:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "portal",
     "authorities",
     "attorney",
+    "representation",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 1.0,
         "options": {"expires": 5},
     },
+    "import-register-extract": {
+        "task": "representation.tasks.import_register_extract",
+        "schedule": 60.0 * 60 * 24,
+    },
 }
 
 # --- Audit transparency log (portal.tlog) -----------------------------------------------------
@@ -249,6 +254,11 @@ GUARDIAN_RAISE_403 = False
 
 # --- Powers of attorney -----------------------------------------------------------------------
 POWER_OF_ATTORNEY_MAX_YEARS = env.int("POWER_OF_ATTORNEY_MAX_YEARS", default=10)
+# Legal representatives (representation): the register's daily extract of parental custody and
+# guardianships, imported by beat when the file is there; and the authority whose caseworkers
+# register guardianships (Familieretshuset).
+REPRESENTATION_REGISTER_EXTRACT = env.str("REPRESENTATION_REGISTER_EXTRACT", default="")
+FAMILY_COURT_AUTHORITY_SLUG = env.str("FAMILY_COURT_AUTHORITY_SLUG", default="familieretshuset")
 POWER_OF_ATTORNEY_REMINDER_DAYS = 14
 ATTORNEY_REQUEST_MAX_OPEN = env.int("ATTORNEY_REQUEST_MAX_OPEN", default=5)
 ATTORNEY_REQUEST_COOLDOWN_DAYS = 30

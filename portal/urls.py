@@ -39,6 +39,7 @@ urlpatterns = [
     path("accounts/", RedirectView.as_view(url="/konto/", permanent=False)),
     path("fuldmagter/", include("attorney.urls")),
     path("bevis/", attorney_views.proof, name="proof"),
+    path("vaerge-og-foraeldremyndighed/", include("representation.urls")),
     path("", include("authorities.urls")),
     path("api/v1/", include("authorities.api.urls")),
     path("admin/", admin.site.urls),

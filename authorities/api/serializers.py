@@ -150,10 +150,31 @@ class DecisionAnswerSerializer(serializers.Serializer):
             "not_yet_valid",
             "expired",
             "revoked",
+            "parental_custody",
+            "guardianship",
+            "custody_does_not_cover",
+            "outside_guardianship_scope",
+            "representation_not_yet_valid",
+            "child_came_of_age",
+            "custody_ended",
+            "guardianship_ended",
         ]
     )
-    power_of_attorney = serializers.UUIDField(allow_null=True)
-    valid_until = serializers.DateTimeField(allow_null=True)
+    basis = serializers.ChoiceField(
+        choices=["self", "power_of_attorney", "parental_custody", "guardianship"],
+        allow_null=True,
+        help_text="What a permit rests on: the person themselves, a power of attorney they gave, "
+        "parental custody from the CPR register (until the child turns 18) or a guardianship decided "
+        "by the family court authority. Null for a deny.",
+    )
+    power_of_attorney = serializers.UUIDField(
+        allow_null=True, help_text="The power of attorney a permit rests on; null for other bases"
+    )
+    valid_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the basis ends: the power of attorney's end, the child's 18th birthday or the "
+        "end of custody or guardianship; null if it has no end",
+    )
 
 
 class DecisionBatchSerializer(RequestSerializer):

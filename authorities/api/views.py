@@ -73,13 +73,14 @@ def _require_own_rights(client, rights: list[Right]) -> None:
 
 
 def _answer(decision: Decision) -> dict:
-    # Only the mandate's own id and end are told, never its other rights or other authorities.
+    # Only the basis's own id and end are told, never its other rights or other authorities.
     mandate = decision.power_of_attorney if decision.reason != "self" else None
     return {
         "decision": "permit" if decision.permitted else "deny",
         "reason": decision.reason,
+        "basis": decision.basis,
         "power_of_attorney": mandate.pk if mandate is not None else None,
-        "valid_until": mandate.valid_until if mandate is not None else None,
+        "valid_until": decision.valid_until if decision.reason != "self" else None,
     }
 
 
@@ -101,6 +102,7 @@ def _audit_details(question: dict, answer: dict) -> dict:
         "at": question["at"].isoformat() if question.get("at") else None,
         "decision": answer["decision"],
         "reason": answer["reason"],
+        "basis": answer["basis"],
         "power_of_attorney": str(answer["power_of_attorney"]) if answer["power_of_attorney"] else None,
     }
 

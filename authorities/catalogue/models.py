@@ -79,6 +79,14 @@ class Service(TranslatedNameMixin, models.Model):
         return self._translated("description")
 
 
+class Matters(models.TextChoices):
+    """The part of a person's affairs a right belongs to. A guardianship's scope is given in these, so
+    the catalogue decides which rights a guardian holds."""
+
+    PERSONAL = "personal", _("Personal matters")
+    FINANCIAL = "financial", _("Financial matters")
+
+
 class Right(TranslatedNameMixin, models.Model):
     """One entry of the rights catalogue, e.g. ``skat.read_mail``.
 
@@ -107,6 +115,11 @@ class Right(TranslatedNameMixin, models.Model):
     permission = models.OneToOneField(
         Permission, null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="+"
     )
+    # The legal representatives' rights are part of each authority's catalogue: which rights a parent
+    # with custody holds for a child, and whether a guardianship over personal or financial matters
+    # covers the right.
+    matters = models.CharField(_("matters"), max_length=16, choices=Matters.choices, blank=True)
+    for_custodians = models.BooleanField(_("held by parents with custody"), default=False)
 
     class Meta:
         verbose_name = _("right")
@@ -189,7 +202,7 @@ class InPeriodPermissionManager(UserObjectPermissionManager):
 class CitizenFileUserObjectPermission(UserObjectPermissionBase):
     """guardian's direct foreign-key permission row, carrying the period of the grant behind it.
 
-    A row is written per (power of attorney, right) while the power of attorney is active and
+    A row is written per (power of attorney or legal representation, right) while the power of attorney is active and
     deleted when it ends. Because the row carries valid_from/valid_until, a grant that runs out
     stops counting at that second even if no background job has removed the row yet.
     """
@@ -197,6 +210,14 @@ class CitizenFileUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(CitizenFile, on_delete=models.CASCADE)
     power_of_attorney = models.ForeignKey(
         "attorney.PowerOfAttorney",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="permission_rows",
+    )
+    # Or the legal representation (parental custody, guardianship) the row is written for.
+    representation = models.ForeignKey(
+        "representation.Representation",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -215,6 +236,10 @@ class CitizenFileUserObjectPermission(UserObjectPermissionBase):
             models.UniqueConstraint(
                 fields=["power_of_attorney", "permission", "content_object"],
                 name="citizen_file_perm_unique_per_mandate",
+            ),
+            models.UniqueConstraint(
+                fields=["representation", "permission", "content_object"],
+                name="citizen_file_perm_unique_per_representation",
             ),
             models.CheckConstraint(
                 condition=models.Q(valid_until__isnull=True)

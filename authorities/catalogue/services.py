@@ -61,6 +61,9 @@ CASEWORKER_PERMISSIONS = (
     ("authorities", "view_webhookdelivery"),
     ("authorities", "view_datause"),
     ("authorities", "view_refuseddatause"),
+    ("representation", "view_representation"),
+    ("representation", "add_representation"),
+    ("representation", "change_representation"),
 )
 
 

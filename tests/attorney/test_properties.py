@@ -13,10 +13,14 @@ checks that
     and the policy's fast path, its full decision from history and its answer by CPR number agree;
 (c) statuses only move along ``services.TRANSITIONS``; a refused call raises ValidationError and
     changes nothing at all (mandates, permission rows, citizen files, audit trail, notices, emails).
+
+A second machine (``ThreeBasesPolicyTests``) covers all three bases together: powers of attorney,
+parental custody and guardianship from register extracts, the 18th birthday and the conflicts.
 """
 
 import dataclasses
 import datetime
+import json
 from itertools import permutations
 
 import time_machine
@@ -33,6 +37,7 @@ from attorney.models import PowerOfAttorney, Status
 from authorities.models import CitizenFile, CitizenFileUserObjectPermission, Right
 from portal.celery import app as celery_app
 from portal.models import AuditEvent, Notice, OutboundEmail, User
+from representation import services as representation_services
 
 from ..factories import AuthorityFactory, RightFactory, ServiceFactory, UserFactory
 
@@ -679,3 +684,322 @@ class PowerOfAttorneyStateMachineTests(TestCase):
                     elif pk not in before:
                         self.assertIn(status, (Status.PENDING, Status.ACTIVE), "a new mandate starts open")
                 self._check_invariants()
+
+
+# --- All three bases: powers of attorney, parental custody and guardianship -----------------------
+# A second machine: register extracts (custody of a child who turns 18 during the run, guardianships of
+# every scope), mandates granted and accepted or refused for the conflicts, revocations, and time
+# passing (also to the exact moment of the 18th birthday). After every step the policy's every entry
+# point, and guardian's two read paths, must agree with a model that knows nothing but the latest
+# extract, the mandates and the clock.
+
+CHILD = 3
+# Born 10 March 2013 (7th digit 4, year 13: the 2000s); 18 at midnight on 10 March 2031, Danish time.
+CHILD_CPR = "1003134567"
+COPENHAGEN = datetime.timezone(datetime.timedelta(hours=1))  # March: Danish winter time
+BIRTHDAY = datetime.datetime(2031, 3, 10, tzinfo=COPENHAGEN)
+FROM_DAYS = ("2031-03-01", "2031-03-05")
+TO_DAYS = (None, "2031-03-04", "2031-03-20")
+SCOPES = ("personal", "financial", "both")
+# The catalogue: (matters, held by custodians) of each right.
+MARKS = (("financial", True), ("financial", False), ("personal", True))
+
+
+@dataclasses.dataclass(frozen=True)
+class Extract:
+    custodians: tuple[tuple[int, str | None], ...]  # (custodian, last day) of the child
+    guardianships: tuple[tuple[int, int, str, str, str | None], ...]  # ward, guardian, scope, from, to
+
+
+@dataclasses.dataclass(frozen=True)
+class GrantAccepted:
+    grantor: int
+    attorney: int
+    rights: tuple[int, ...]
+    length: datetime.timedelta
+
+
+@dataclasses.dataclass(frozen=True)
+class RevokeMandate:
+    mandate: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ToBirthday:
+    just_before: bool
+
+
+adults = st.integers(0, 2)
+guardianship_specs = st.tuples(
+    adults, adults, st.sampled_from(SCOPES), st.sampled_from(FROM_DAYS), st.sampled_from(TO_DAYS)
+).filter(lambda spec: spec[0] != spec[1] and (spec[4] is None or spec[4] >= spec[3]))
+extracts = st.builds(
+    Extract,
+    st.lists(st.tuples(adults, st.sampled_from(TO_DAYS)), max_size=2, unique_by=lambda c: c[0]).map(tuple),
+    st.lists(guardianship_specs, max_size=3, unique_by=lambda g: (g[0], g[1])).map(tuple),
+)
+representation_actions = st.one_of(
+    extracts,
+    extracts,
+    st.builds(
+        GrantAccepted,
+        st.integers(0, 3),
+        adults,
+        rights_subset.filter(bool),
+        st.sampled_from([30 * DAY, DAY]),
+    ),
+    st.builds(RevokeMandate, mandate_index),
+    st.builds(PassTime, st.sampled_from([DAY, 3 * DAY, HOUR]), st.just(False)),
+    st.builds(ToBirthday, st.booleans()),
+)
+
+
+def _day_start(day: str) -> datetime.datetime:
+    return datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time.min, tzinfo=COPENHAGEN)
+
+
+def _day_end(day: str | None) -> datetime.datetime | None:
+    return _day_start(day) + DAY if day is not None else None
+
+
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+class ThreeBasesPolicyTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.user_pks = [UserFactory().pk for _ in range(3)] + [UserFactory(national_id=CHILD_CPR).pk]
+        skat = AuthorityFactory(slug="skat")
+        kommune = AuthorityFactory(slug="kobenhavns-kommune")
+        specs = [
+            (skat, "digital-post", "skat.read_mail"),
+            (skat, "aarsopgoerelse", "skat.view_tax_assessment"),
+        ]
+        specs.append((kommune, "digital-post", "kobenhavns-kommune.read_mail"))
+        cls.right_pks = [
+            RightFactory(
+                service=ServiceFactory(authority=authority, slug=slug),
+                code=code,
+                matters=matters,
+                for_custodians=for_custodians,
+            ).pk
+            for (authority, slug, code), (matters, for_custodians) in zip(specs, MARKS, strict=True)
+        ]
+
+    def _load(self):
+        users = {u.pk: u for u in User.objects.filter(pk__in=self.user_pks)}
+        self.users = [users[pk] for pk in self.user_pks]
+        rights = {r.pk: r for r in Right.objects.select_related("service__authority", "permission")}
+        self.rights = [rights[pk] for pk in self.right_pks]
+
+    # -- the model ----------------------------------------------------------------------------------
+
+    def _relations_in_force(self, now) -> set[tuple[int, int, int]]:
+        """(actor, principal, right) that the latest extract allows now."""
+        allowed = set()
+        for custodian, last_day in self.extract.custodians:
+            until = min(_day_end(last_day) or BIRTHDAY, BIRTHDAY)
+            if _day_start("2013-03-10") <= now < until:
+                allowed |= {(custodian, CHILD, r) for r, (_m, held) in enumerate(MARKS) if held}
+        for ward, guardian, scope, start, last_day in self.extract.guardianships:
+            until = _day_end(last_day)
+            if _day_start(start) <= now and (until is None or now < until):
+                covered = {
+                    "personal": {"personal"},
+                    "financial": {"financial"},
+                    "both": {"personal", "financial"},
+                }
+                allowed |= {(guardian, ward, r) for r, (m, _h) in enumerate(MARKS) if m in covered[scope]}
+        return allowed
+
+    def _under_financial_guardianship(self, person, now) -> bool:
+        return any(
+            ward == person
+            and scope in ("financial", "both")
+            and _day_start(start) <= now
+            and (_day_end(last_day) is None or now < _day_end(last_day))
+            for ward, _g, scope, start, last_day in self.extract.guardianships
+        )
+
+    # -- one step -----------------------------------------------------------------------------------
+
+    def _apply(self, action) -> str:
+        now = timezone.now()
+        if isinstance(action, Extract):
+            self.sequence += 1
+            lines = [
+                json.dumps(
+                    {
+                        "type": "parental_custody",
+                        "child": CHILD_CPR,
+                        "custodian": self.users[custodian].national_id,
+                        "from": "2013-03-10",
+                        "to": last_day,
+                        "sequence": self.sequence,
+                    }
+                )
+                for custodian, last_day in action.custodians
+            ]
+            lines += [
+                json.dumps(
+                    {
+                        "type": "guardianship",
+                        "ward": self.users[ward].national_id,
+                        "guardian": self.users[guardian].national_id,
+                        "scope": scope,
+                        "reference": "FH-1",
+                        "from": start,
+                        "to": last_day,
+                        "sequence": self.sequence,
+                    }
+                )
+                for ward, guardian, scope, start, last_day in action.guardianships
+            ]
+            result = representation_services.import_register_extract(lines=lines, file_name="x.jsonl")
+            self.assertEqual(result.rejected, 0, result.rejections)
+            self.extract = action
+            return "imported"
+        if isinstance(action, PassTime):
+            self.traveller.shift(action.delta)
+            return "time passed"
+        if isinstance(action, ToBirthday):
+            target = BIRTHDAY - MICROSECOND if action.just_before else BIRTHDAY
+            if target > now:
+                self.traveller.move_to(target)
+            return "birthday"
+        if isinstance(action, RevokeMandate):
+            if not self.mandates:
+                return "no mandate yet"
+            pk, grantor, _a, _r, _u = self.mandates[action.mandate % len(self.mandates)]
+            mandate = PowerOfAttorney.objects.get(pk=pk)
+            if mandate.status != Status.ACTIVE:
+                return "not active"
+            services.revoke(power_of_attorney=mandate, acting_user=self.users[grantor])
+            self.mandates = [m for m in self.mandates if m[0] != pk]
+            return "revoked"
+        assert isinstance(action, GrantAccepted)
+        rights = frozenset(action.rights)
+        financial = any(MARKS[r][0] == "financial" for r in rights)
+        refused = (
+            action.grantor == action.attorney
+            or (action.grantor == CHILD and now < BIRTHDAY)
+            or (financial and self._under_financial_guardianship(action.grantor, now))
+            or any(m[1:4] == (action.grantor, action.attorney, rights) for m in self.mandates)
+        )
+        attorney = self.users[action.attorney]
+
+        def call():
+            return services.grant_power_of_attorney(
+                acting_user=self.users[action.grantor],
+                attorney_national_id=attorney.national_id,
+                attorney_name=attorney.name,
+                rights=[self.rights[i] for i in sorted(rights)],
+                valid_from=now,
+                valid_until=now + action.length,
+            )
+
+        if refused:
+            with self.assertRaises(ValidationError):
+                call()
+            return "grant refused"
+        mandate = services.accept(power_of_attorney=call(), acting_user=attorney)
+        self.mandates.append((mandate.pk, action.grantor, action.attorney, rights, now + action.length))
+        return "granted and accepted"
+
+    # -- invariants ---------------------------------------------------------------------------------
+
+    def _check(self) -> None:
+        now = timezone.now()
+        # The answers depend only on the mandates, the extract and the time: unchanged, checked already.
+        fingerprint = (now, tuple(m[0] for m in self.mandates), self.extract)
+        if fingerprint == self.checked:
+            return
+        self.checked = fingerprint
+        by_mandate = {
+            (attorney, grantor, r)
+            for _pk, grantor, attorney, rights, until in self.mandates
+            if now < until
+            for r in rights
+        }
+        by_law = self._relations_in_force(now)
+        files = {(f.citizen_id, f.authority_id): f for f in CitizenFile.objects.all()}
+        for a, g in permutations(range(len(self.users)), 2):
+            actor = User.objects.get(pk=self.users[a].pk)
+            for r, right in enumerate(self.rights):
+                key = (a, g, r)
+                expected = key in by_mandate or key in by_law
+                where = f"user {a} for user {g}, {right.code}"
+                decision = policy.authorize(actor=actor, principal=self.users[g], right=right)
+                self.assertEqual(decision.permitted, expected, f"authorize: {where}")
+                if expected:
+                    allowed = set()
+                    if key in by_mandate:
+                        allowed.add("power_of_attorney")
+                    if key in by_law:
+                        allowed.add("guardianship" if g != CHILD else "parental_custody")
+                    self.assertIn(decision.basis, allowed, f"basis: {where}")
+                else:
+                    self.assertIsNone(decision.basis)
+                self.assertEqual(
+                    policy.authorize(actor=actor, principal=self.users[g], right=right, at=now).permitted,
+                    expected,
+                    f"authorize from history: {where}",
+                )
+                self.assertEqual(
+                    policy.authorize_by_cpr(
+                        actor_national_id=actor.national_id,
+                        principal_national_id=self.users[g].national_id,
+                        right=right,
+                    ).permitted,
+                    expected,
+                    f"authorize_by_cpr: {where}",
+                )
+                citizen_file = files.get((self.users[g].pk, right.service.authority_id))
+                has_perm = citizen_file is not None and actor.has_perm(
+                    f"authorities.{right.permission_codename}", citizen_file
+                )
+                self.assertEqual(has_perm, expected, f"has_perm: {where}")
+                in_files = citizen_file is not None and (
+                    get_objects_for_user(
+                        actor,
+                        f"authorities.{right.permission_codename}",
+                        klass=CitizenFile.objects.filter(pk=citizen_file.pk),
+                        accept_global_perms=False,
+                    ).exists()
+                )
+                self.assertEqual(in_files, expected, f"get_objects_for_user: {where}")
+            self.assertEqual(
+                {right.pk for right in policy.rights_in_force(actor=actor, principal=self.users[g])},
+                {self.rights[r].pk for r in range(len(self.rights)) if (a, g, r) in by_mandate | by_law},
+                f"rights_in_force: user {a} for user {g}",
+            )
+
+    @settings(
+        max_examples=12,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
+    @example(
+        steps=[
+            Extract(custodians=((0, None),), guardianships=((1, 2, "financial", "2031-03-01", None),)),
+            GrantAccepted(grantor=1, attorney=0, rights=(0,), length=DAY),
+            GrantAccepted(grantor=1, attorney=0, rights=(2,), length=DAY),
+            ToBirthday(just_before=True),
+            ToBirthday(just_before=False),
+            GrantAccepted(grantor=3, attorney=0, rights=(2,), length=DAY),
+            Extract(custodians=(), guardianships=()),
+        ]
+    )
+    @given(steps=st.lists(representation_actions, min_size=3, max_size=7))
+    def test_every_basis_agrees_with_the_model_on_every_path(self, steps):
+        self._load()
+        self.mandates, self.sequence, self.extract, self.checked = [], 0, Extract((), ()), None
+        with time_machine.travel(START, tick=False) as traveller:
+            self.traveller = traveller
+            self._check()
+            for number, action in enumerate(steps, 1):
+                note(f"step {number} at {timezone.now().isoformat()}: {action}")
+                with self.captureOnCommitCallbacks(execute=True):
+                    outcome = self._apply(action)
+                event(f"{type(action).__name__}: {outcome}")
+                self._check()

@@ -144,13 +144,20 @@ def test_permit_under_an_active_mandate(api, skat_token, active_mandate):
     assert answer == {
         "decision": "permit",
         "reason": "power_of_attorney",
+        "basis": "power_of_attorney",
         "power_of_attorney": str(active_mandate.pk),
     }
 
 
 def test_actor_equal_to_principal_is_permitted_without_a_mandate(api, skat_token, read_mail):
     answer = ask(api, skat_token, KAREN, "0102451234", "skat.read_mail").json()
-    assert answer == {"decision": "permit", "reason": "self", "power_of_attorney": None, "valid_until": None}
+    assert answer == {
+        "decision": "permit",
+        "reason": "self",
+        "basis": "self",
+        "power_of_attorney": None,
+        "valid_until": None,
+    }
 
 
 def test_unknown_people_are_denied_like_no_mandate(api, skat_token, karen, read_mail):
@@ -226,6 +233,7 @@ def test_answers_reveal_nothing_about_other_authorities(
     assert answer == {
         "decision": "deny",
         "reason": "no_power_of_attorney",
+        "basis": None,
         "power_of_attorney": None,
         "valid_until": None,
     }

@@ -2,9 +2,10 @@ import pytest
 from django.core.management import call_command
 
 from attorney.models import PowerOfAttorney, Status
-from attorney.policy import can_act_for
+from attorney.policy import authorize, can_act_for
 from authorities.models import Authority, Right
 from portal.models import User
+from representation.models import RegisterImport, Representation
 
 
 @pytest.mark.django_db
@@ -22,8 +23,9 @@ def test_seed_demo_creates_the_documented_world():
         "skat",
         "udbetaling-danmark",
         "kobenhavns-kommune",
+        "familieretshuset",
     }
-    for slug in ("skat", "udbetaling-danmark", "kobenhavns-kommune"):
+    for slug in ("skat", "udbetaling-danmark", "kobenhavns-kommune", "familieretshuset"):
         assert Right.objects.filter(code=f"{slug}.read_mail").exists()
     karen = User.objects.get(national_id="0102451234")
     peter = User.objects.get(national_id="1503752345")
@@ -60,3 +62,20 @@ def test_seed_demo_citizens_are_verified_and_the_municipality_runs_the_identity_
     assert all(person.is_identity_verified for person in citizens)
     assert User.objects.get(email="sagsbehandler.kk@example.dk").has_perm("portal.verify_identity")
     assert not User.objects.get(email="sagsbehandler.skat@example.dk").has_perm("portal.verify_identity")
+
+
+@pytest.mark.django_db
+def test_seed_demo_loads_the_sample_register_extract_through_the_import():
+    call_command("seed_demo")
+    call_command("seed_demo")
+    peter = User.objects.get(national_id="1503752345")
+    emma = User.objects.get(national_id="1406124321")
+    bent = User.objects.get(national_id="0507484321")
+    lone = User.objects.get(national_id="2209791678")
+    kommune_mail = Right.objects.get(code="kobenhavns-kommune.read_mail")
+    skat_mail = Right.objects.get(code="skat.read_mail")
+    assert authorize(actor=peter, principal=emma, right=kommune_mail).basis == "parental_custody"
+    assert authorize(actor=lone, principal=bent, right=skat_mail).basis == "guardianship"
+    assert not can_act_for(lone, bent, kommune_mail)
+    assert Representation.objects.count() == 3
+    assert RegisterImport.objects.latest("started_at").unchanged == 3

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('attorney', '0006_joint_appointments'),
-        ('authorities', '0008_data_uses'),
+        ('authorities', '0009_legal_representatives'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
