@@ -3,7 +3,8 @@ from django.utils.translation import gettext as _
 
 from portal.audit import current_acting_basis
 
-from .policy import principals_in_force
+from .models import PowerOfAttorney
+from .policy import authorize, principals_in_force
 
 ACTING_FOR_SESSION_KEY = "acting_for"
 
@@ -34,12 +35,7 @@ class ActingForMiddleware:
             else:
                 del request.session[ACTING_FOR_SESSION_KEY]
                 if user.is_authenticated:
-                    messages.warning(
-                        request,
-                        _(
-                            "You are no longer acting for another person: the power of attorney is not in force."
-                        ),
-                    )
+                    messages.warning(request, _acting_ended(user, grantor_id))
         if request.acting_for is None:
             return self.get_response(request)
         # What is done for the person now carries the bases it rests on (see portal.audit).
@@ -48,6 +44,26 @@ class ActingForMiddleware:
             return self.get_response(request)
         finally:
             current_acting_basis.reset(token)
+
+
+def _acting_ended(user, grantor_id) -> str:
+    """Why the acting ended, in the policy's words (expired, ended, not yet valid), when the policy
+    can tell from the last power of attorney between the two; otherwise a plain sentence."""
+    last = (
+        PowerOfAttorney.objects.filter(grantor_id=grantor_id, attorney=user, activated_at__isnull=False)
+        .select_related("grantor")
+        .prefetch_related("rights")
+        .order_by("-activated_at")
+        .first()
+    )
+    rights = list(last.rights.all()) if last is not None else []
+    if not rights:
+        return _("You are no longer acting for another person: the power of attorney is not in force.")
+    decision = authorize(actor=user, principal=last.grantor, right=rights[0])
+    return _("You are no longer acting for %(name)s. %(reason)s") % {
+        "name": last.grantor.name,
+        "reason": decision.explanation,
+    }
 
 
 EMERGENCY_QUESTION_SESSION_KEY = "emergency_question"

@@ -282,6 +282,11 @@ def _explain(
             return Decision(
                 True, Reason.POWER_OF_ATTORNEY, mandate, frozenset(r.code for r in mandate.rights.all())
             )
+    # A power of attorney in force that lacks the right is the real reason, not an older one with it
+    # that has run out: "expired" would tell someone acting for the person that nothing is in force.
+    in_force = [m for m in mandates if m.is_in_force(at)]
+    if in_force:
+        return Decision(False, Reason.RIGHT_NOT_GRANTED, in_force[0])
     # Explain by the mandate that was (or will be) closest to covering the moment asked about.
     started = [m for m in covering if m.activated_at <= at and m.valid_from <= at]
     if not started:

@@ -81,6 +81,11 @@ def invitations_for(user: User) -> QuerySet[PowerOfAttorney]:
     )
 
 
+def offer_waiting_for(*, attorney: User, grantor: User, right: Right) -> PowerOfAttorney | None:
+    """A power of attorney from ``grantor`` with ``right`` that waits for ``attorney`` to accept it."""
+    return invitations_for(attorney).filter(grantor=grantor, rights=right).order_by("-created_at").first()
+
+
 def access_codes_of(mandate: PowerOfAttorney) -> QuerySet:
     """The mandate's access codes with who looked at them, newest first."""
     from .models import AccessCode

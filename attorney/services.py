@@ -135,7 +135,14 @@ def _notify_parties(mandate: PowerOfAttorney, event: str, *, to: Iterable[User] 
             recipient=recipient,
             event_key=f"poa:{mandate.pk}:{event}",
             template="attorney/email/event",
-            context={"mandate": mandate, "event": event, "is_grantor": recipient.pk == mandate.grantor_id},
+            context={"mandate": mandate},
+            params={
+                "event": event,
+                "is_grantor": recipient.pk == mandate.grantor_id,
+                "in_force": mandate.status == Status.ACTIVE,
+                "g": mandate.grantor.name,
+                "a": mandate.attorney_name,
+            },
             link=link,
         )
 
@@ -284,12 +291,14 @@ def _grant(
     replaces: PowerOfAttorney | None = None,
     registered_by: User | None = None,
     paper_document=None,
+    notify_parties: bool = True,
     guardian: User | None = None,
     joint_appointment: JointAppointment | None = None,
 ) -> PowerOfAttorney:
     """``grant_power_of_attorney``'s rules, inside the caller's transaction. A paper basis names
     the registering caseworker and carries the signed form; ``replaces`` is the mandate a change
-    replaces once accepted; ``guardian`` gives it on the grantor's behalf."""
+    replaces once accepted; ``guardian`` gives it on the grantor's behalf. A caller that tells the
+    parties itself passes ``notify_parties=False``."""
     try:
         cpr = normalize_cpr(attorney_national_id)
     except ValidationError as error:
@@ -345,7 +354,8 @@ def _grant(
         replaces=str(replaces.pk) if replaces else None,
         **({"joint_appointment": str(joint_appointment.pk)} if joint_appointment else {}),
     )
-    _notify_parties(mandate, "granted")
+    if notify_parties:
+        _notify_parties(mandate, "granted")
     return mandate
 
 
@@ -519,8 +529,10 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
                         .order_by(),
                     )
                 )
-                # No ordering: any due rows will do, and the index can stop after one batch.
-                .order_by()[:batch_size]
+                # In the order of the index on (status, valid_until), so each batch is read off the
+                # index. Unordered, PostgreSQL chose a table scan that stopped after a batch, and it
+                # grew longer with every batch as the due rows left became rarer.
+                .order_by("status", "valid_until")[:batch_size]
             )
             if not due:
                 break
@@ -743,7 +755,8 @@ def request_power_of_attorney(
             recipient=grantor,
             event_key=f"request:{attorney_request.pk}:created",
             template="attorney/email/request",
-            context={"attorney_request": attorney_request, "event": "created"},
+            context={"attorney_request": attorney_request},
+            params={"event": "created", "r": acting_user.name, "g": grantor.name},
             link=reverse("attorney:request_answer", args=[attorney_request.pk]),
         )
     return attorney_request
@@ -826,7 +839,8 @@ def reject_request(
             recipient=locked.requester,
             event_key=f"request:{locked.pk}:rejected",
             template="attorney/email/request",
-            context={"attorney_request": locked, "event": "rejected"},
+            context={"attorney_request": locked},
+            params={"event": "rejected", "r": locked.requester.name, "g": acting_user.name},
             link=reverse("attorney:overview"),
         )
     return locked
@@ -860,7 +874,8 @@ def register_paper_power_of_attorney(
       not, there is no account to give access to, so it waits as an invitation for their CPR
       number and comes into force when they sign up and accept it, which also shows that the
       person signing up is the one named on the form.
-    - Both parties are notified and see it in the portal; the registration is audited at the
+    - Each party gets one notice that it is registered (and in force, or waiting for the attorney
+      to sign up) and sees it in the portal; the registration is audited at the
       caseworker's authority, with the grantor as the person it was done for.
     """
     from authorities.catalogue.selectors import authority_of_caseworker
@@ -914,6 +929,7 @@ def register_paper_power_of_attorney(
             basis=Basis.PAPER,
             registered_by=acting_user,
             paper_document=document,
+            notify_parties=False,
         )
         mandate = _lock(mandate)
         record_event(
@@ -933,7 +949,8 @@ def register_paper_power_of_attorney(
         if mandate.attorney_id is not None:
             _activate(mandate, by=acting_user)
             _audit("accepted", mandate, acting_user, basis=Basis.PAPER)
-            _notify_parties(mandate, "accepted")
+        # One notice each: both signed the form, so nobody is asked to accept and nobody "accepted".
+        _notify_parties(mandate, "registered")
     return mandate
 
 
@@ -1283,6 +1300,7 @@ def refuse_emergency_request(
             event_key=f"emergency:{emergency.pk}:refused",
             template="attorney/email/emergency_refused",
             context={"emergency": emergency},
+            params={"name": emergency.citizen.name},
             link=reverse("attorney:act_for"),
         )
     return emergency

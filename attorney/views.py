@@ -20,6 +20,7 @@ from portal.forms import add_service_errors
 from portal.selectors import events_about
 
 from . import policy, selectors, services
+from .acting import about_principal, tasks_for
 from .forms import (
     AccessCodeForm,
     ActForForm,
@@ -360,6 +361,7 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
 # --- Acting for someone ---------------------------------------------------------------------
 
 
+@about_principal
 @login_required
 @requires_substantial_assurance
 def act_for(request: HttpRequest) -> HttpResponse:
@@ -377,7 +379,13 @@ def act_for(request: HttpRequest) -> HttpResponse:
             return redirect("attorney:act_for")
         messages.error(request, _("You cannot act for this person: there is no power of attorney in force."))
         return redirect("attorney:act_for")
-    return render(request, "attorney/act_for.html", {"entries": list(grantors.values())})
+    entries = list(grantors.values())
+    # The rights of the person acted for now lead straight to their tasks.
+    acting = grantors.get(getattr(request.acting_for, "pk", None))
+    tasks = tasks_for(acting["rights"]) if acting else {}
+    for entry in entries:
+        entry["rights_with_tasks"] = [(right, tasks.get(right.pk)) for right in entry["rights"]]
+    return render(request, "attorney/act_for.html", {"entries": entries})
 
 
 @login_required
@@ -388,6 +396,7 @@ def stop_acting(request: HttpRequest) -> HttpResponse:
     return redirect("attorney:act_for")
 
 
+@about_principal
 @login_required
 def use_right(request: HttpRequest, right_code: str) -> HttpResponse:
     """What the user may do with one right for the person they act for, or why not."""
@@ -397,12 +406,16 @@ def use_right(request: HttpRequest, right_code: str) -> HttpResponse:
         raise Http404
     decision = policy.authorize(actor=request.user, principal=principal, right=right)
     if decision.permitted:
-        return render(request, "attorney/use_right.html", {"right": right, "principal": principal})
+        task = tasks_for([right]).get(right.pk)
+        return render(
+            request, "attorney/use_right.html", {"right": right, "principal": principal, "task": task}
+        )
     return not_covered(request, principal=principal, right=right, decision=decision)
 
 
 def not_covered(request: HttpRequest, *, principal, right: Right, decision) -> HttpResponse:
-    """Say in plain words why the attorney cannot do this, and offer to ask for the right."""
+    """Say in plain words why the attorney cannot do this, and offer to ask for the right (or, when
+    a power of attorney with it waits for their answer, to answer that)."""
     query = urlencode({"cpr": principal.national_id or "", "name": principal.name, "right": right.code})
     return render(
         request,
@@ -411,6 +424,9 @@ def not_covered(request: HttpRequest, *, principal, right: Right, decision) -> H
             "right": right,
             "principal": principal,
             "decision": decision,
+            "waiting_offer": selectors.offer_waiting_for(
+                attorney=request.user, grantor=principal, right=right
+            ),
             "request_url": f"{reverse('attorney:request_create')}?{query}",
         },
         status=403,

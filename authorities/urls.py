@@ -7,12 +7,14 @@ from .consent import views as consent
 from .datause import views as datause
 from .history import views as history
 from .post import views as post
+from .start import views as start
 
 # Every page here shows or changes something addressed to a CPR number: verified accounts only.
 
 app_name = "authorities"
 
 urlpatterns = [
+    path("overblik/", verified(start.start), name="start"),
     path("post/", verified(post.inbox), name="inbox"),
     path("post/<uuid:letter_id>/", verified(post.letter_detail), name="letter"),
     path("post/<uuid:letter_id>/bilag/", verified(post.letter_attachment), name="letter_attachment"),

@@ -49,6 +49,8 @@ from .models import Language, User
 logger = logging.getLogger(__name__)
 
 _RELOGIN_ATTRIBUTE = "_eid_relogin_same_user"
+# When the person logged in before this visit, for the start page's "since your last visit".
+PREVIOUS_VISIT_SESSION_KEY = "previous_visit"
 
 
 def _is_eid(sociallogin) -> bool:
@@ -63,6 +65,19 @@ def _email_taken(email: str) -> bool:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def login(self, request, user) -> None:
+        # Django moves last_login to now during login; the start page needs the one before.
+        previous = user.last_login
+        super().login(request, user)
+        if previous is not None:
+            request.session[PREVIOUS_VISIT_SESSION_KEY] = previous.isoformat()
+
+    def get_login_redirect_url(self, request) -> str:
+        # Caseworkers come to work in the admin; everyone else starts at the overview.
+        if request.user.is_staff:
+            return reverse("admin:index")
+        return super().get_login_redirect_url(request)
+
     def post_login(self, request, user, **kwargs):
         sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
         if _is_eid(sociallogin):

@@ -306,7 +306,13 @@ class Notice(models.Model):
     """A message shown in the portal, so a person without email still learns what happened."""
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notices")
+    # The subject as written in the recipient's language when it was sent; shown only where the
+    # notice cannot be written again from its template and parameters (notices from before those).
     subject = models.CharField(_("subject"), max_length=300)
+    # What happened, kept as the subject template and its plain parameters so the notice is written
+    # in the language of whoever reads it, when they read it (see portal.notifications).
+    template = models.CharField(_("template"), max_length=100, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     body = models.TextField(_("text"), blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
@@ -320,6 +326,13 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def title(self) -> str:
+        """The subject in the active language."""
+        from .notifications import notice_subject
+
+        return notice_subject(self)
 
 
 class OutboundEmail(models.Model):

@@ -26,7 +26,10 @@ urlpatterns = [
     path("sprog/", views.switch_language, name="switch_language"),
     path("konto/oversigt/", views.account_settings, name="account_settings"),
     path("konto/forbliv-logget-ind/", views.session_keepalive, name="session_keepalive"),
-    path("beskeder/", views.notices, name="notices"),
+    # The notices are on the start page now; old links and bookmarks land there.
+    path(
+        "beskeder/", RedirectView.as_view(pattern_name="authorities:start", query_string=True), name="notices"
+    ),
     path("log/<uuid:uuid>/bevis/", history_views.log_entry_proof, name="log_entry_proof"),
     path("konto/identitet/", views.identity, name="identity"),
     path("konto/mitid/bekraeft/", eid.step_up, name="eid_step_up"),

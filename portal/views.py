@@ -1,12 +1,10 @@
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from . import selectors, services
 from .identity import identity_page_context
 from .models import Language
 
@@ -45,10 +43,3 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 def identity(request: HttpRequest) -> HttpResponse:
     """Whether the account's CPR number is verified, and how to verify it."""
     return render(request, "portal/identity.html", identity_page_context(request))
-
-
-@login_required
-def notices(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.notices_for(request.user), 25).get_page(request.GET.get("side"))
-    services.mark_notices_read(recipient=request.user, notice_ids=[n.pk for n in page])
-    return render(request, "portal/notices.html", {"page": page})

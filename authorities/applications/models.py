@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from attorney.acting import Task, register_right_tasks
 from attorney.models import JointAppointment
 from authorities.catalogue.models import CitizenFile, Right, Service, TranslatedNameMixin, private_storage
 from authorities.catalogue.selectors import register_caseworker_scope
@@ -151,3 +152,23 @@ register_caseworker_scope(
         status__in=NOT_SENT_STATUSES
     ),
 )
+
+
+def _application_tasks(rights) -> dict:
+    """A right needed to apply for a service leads to that service's application form."""
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    forms = ApplicationForm.objects.filter(right__in=[right.pk for right in rights]).select_related(
+        "service__authority"
+    )
+    return {
+        form.right_id: Task(
+            url=reverse("authorities:apply", args=[form.service.authority.slug, form.service.slug]),
+            label=gettext("Apply: %(service)s") % {"service": form.service.name},
+        )
+        for form in forms
+    }
+
+
+register_right_tasks(_application_tasks)

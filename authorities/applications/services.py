@@ -109,7 +109,12 @@ def _notify_joint(application: Application, recipient: User, event: str) -> None
         recipient=recipient,
         event_key=f"application:{application.pk}:{event}",
         template="authorities/email/joint_application",
-        context={"application": application, "event": event},
+        context={"application": application},
+        params={
+            "event": event,
+            "who": application.submitted_by.name,
+            "citizen": application.on_behalf_of.name,
+        },
         link=reverse("authorities:application", args=[application.pk]),
     )
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from attorney.acting import Task, register_right_tasks
 from authorities.catalogue.models import Authority, TranslatedNameMixin
 from authorities.catalogue.selectors import register_caseworker_scope
 
@@ -196,3 +197,22 @@ class Consent(models.Model):
 
 for _model in (DataCategory, ConsentRequest, Consent):
     register_caseworker_scope(_model, lambda records, authority: records.filter(authority=authority))
+
+
+def _consent_tasks(rights) -> dict:
+    """An authority's consent right leads to the consents and requests for consent."""
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    return {
+        right.pk: Task(
+            url=reverse("authorities:consents"),
+            label=gettext("Answer requests for consent from %(authority)s")
+            % {"authority": right.service.authority.name},
+        )
+        for right in rights
+        if right.code == f"{right.service.authority.slug}.consent"
+    }
+
+
+register_right_tasks(_consent_tasks)

@@ -74,7 +74,8 @@ def request_consent(
                 recipient=citizen,
                 event_key=f"consent-request:{consent_request.pk}:created",
                 template="authorities/email/consent",
-                context={"consent_request": consent_request, "event": "requested"},
+                context={"consent_request": consent_request},
+                params={"event": "requested", "who": {"da": authority.name_da, "en": authority.name_en}},
                 link=reverse("authorities:consents"),
             )
     return consent_request
@@ -245,7 +246,11 @@ def send_consent_reminders(*, now: datetime.datetime | None = None) -> int:
                 recipient=consent.citizen,
                 event_key=f"consent:{consent.pk}:reminder",
                 template="authorities/email/consent",
-                context={"consent": consent, "consent_request": consent.request, "event": "reminder"},
+                context={"consent": consent, "consent_request": consent.request},
+                params={
+                    "event": "reminder",
+                    "who": {"da": consent.authority.name_da, "en": consent.authority.name_en},
+                },
                 link=reverse("authorities:consents"),
             )
     return len(due)

@@ -3,25 +3,38 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from attorney.acting import principal_of
 from authorities.history.filters import AuditFilter
 from portal.tlog import entry_proof
 
 from . import selectors
 
 
-def _audit_history(request: HttpRequest, events, template: str) -> HttpResponse:
+def _audit_history(request: HttpRequest, events, template: str, principal=None) -> HttpResponse:
     audit_filter = AuditFilter(request.GET or None, queryset=events)
     page = Paginator(audit_filter.qs, 50).get_page(request.GET.get("side"))
     query = request.GET.copy()
     query.pop("side", None)
-    return render(request, template, {"page": page, "filter": audit_filter, "query": query.urlencode()})
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "filter": audit_filter,
+            "query": query.urlencode(),
+            "principal": principal or request.user,
+        },
+    )
 
 
 @login_required
 def done_in_my_name(request: HttpRequest) -> HttpResponse:
-    return _audit_history(
-        request, selectors.done_in_name_of(request.user), "authorities/done_in_my_name.html"
-    )
+    """One's own "done in my name"; while acting for someone, what one has done in their name."""
+    principal = principal_of(request)
+    events = selectors.done_in_name_of(principal)
+    if principal.pk != request.user.pk:
+        events = events.filter(actor=request.user)
+    return _audit_history(request, events, "authorities/done_in_my_name.html", principal=principal)
 
 
 @login_required

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from attorney.acting import Task, register_right_tasks
 from authorities.catalogue.models import CitizenFile, private_storage
 from authorities.catalogue.selectors import register_caseworker_scope
 
@@ -60,3 +61,23 @@ class LetterRead(models.Model):
 register_caseworker_scope(
     Letter, lambda records, authority: records.filter(citizen_file__authority=authority)
 )
+
+
+def _read_mail_tasks(rights) -> dict:
+    """A right to read an authority's letters leads to the letters from that authority."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+    from django.utils.translation import gettext
+
+    return {
+        right.pk: Task(
+            url=f"{reverse('authorities:inbox')}?{urlencode({'authority': right.service.authority_id})}",
+            label=gettext("Read the letters from %(authority)s")
+            % {"authority": right.service.authority.name},
+        )
+        for right in rights
+        if right.code.endswith(".read_mail")
+    }
+
+
+register_right_tasks(_read_mail_tasks)

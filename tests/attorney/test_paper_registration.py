@@ -6,7 +6,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from attorney import services
 from attorney.models import Basis, PowerOfAttorney, Status
@@ -85,10 +85,12 @@ def test_caseworker_registers_a_signed_paper_form_end_to_end(
         assert stored.read() == PDF
     assert can_act_for(peter, karen, read_mail)
 
-    # Both are told, and both see it in the portal.
+    # Both are told, once each, and both see it in the portal.
     for party in (karen, peter):
-        assert OutboundEmail.objects.filter(idempotency_key=f"poa:{mandate.pk}:accepted:{party.pk}").exists()
-        assert Notice.objects.filter(recipient=party).exists()
+        assert OutboundEmail.objects.filter(
+            idempotency_key=f"poa:{mandate.pk}:registered:{party.pk}"
+        ).exists()
+        assert Notice.objects.filter(recipient=party).count() == 1
     login(client, karen)
     assert client.get(reverse("attorney:detail", args=[mandate.pk])).status_code == 200
     login(client, peter)
@@ -136,7 +138,7 @@ def test_an_attorney_without_an_account_gets_an_invitation_that_starts_on_accept
         "1203904567",
     )
     assert mandate.basis == Basis.PAPER
-    assert Notice.objects.filter(recipient=karen).exists()
+    assert Notice.objects.filter(recipient=karen).count() == 1
 
     anne = UserFactory(name="Anne Jensen", national_id="1203904567")
     services.accept(power_of_attorney=mandate, acting_user=anne)
@@ -438,3 +440,61 @@ def test_the_revoke_action_handles_one_at_a_time_and_ignores_forged_ids(
     assert response["Location"] == revoke_url(own)
     other.refresh_from_db()
     assert other.status == Status.PENDING
+
+
+def test_paper_registration_tells_each_party_it_is_registered_and_in_force(
+    skat_caseworker, karen, peter, read_mail
+):
+    peter.preferred_language = "en"
+    peter.save(update_fields=["preferred_language"])
+    services.register_paper_power_of_attorney(
+        acting_user=skat_caseworker,
+        grantor_national_id=karen.national_id,
+        grantor_name=karen.name,
+        attorney_national_id=peter.national_id,
+        attorney_name=peter.name,
+        rights=[read_mail],
+        valid_from=timezone.now(),
+        valid_until=timezone.now() + datetime.timedelta(days=30),
+        document=ContentFile(PDF, name="form.pdf"),
+    )
+    to_karen, to_peter = Notice.objects.get(recipient=karen), Notice.objects.get(recipient=peter)
+    with translation.override("en"):
+        assert to_karen.title == "Your power of attorney to Peter Jensen has been registered and is in force"
+        assert to_peter.title == (
+            "The power of attorney from Karen Jensen has been registered and is in force: "
+            "you can now act for Karen Jensen"
+        )
+    assert "accepted" not in to_karen.subject.lower()
+    assert "accepted" not in OutboundEmail.objects.get(recipient=peter.email).subject.lower()
+
+
+def test_paper_registration_for_an_attorney_without_an_account_says_it_waits_for_them(
+    skat_caseworker, karen, read_mail
+):
+    services.register_paper_power_of_attorney(
+        acting_user=skat_caseworker,
+        grantor_national_id=karen.national_id,
+        grantor_name=karen.name,
+        attorney_national_id="120390-4567",
+        attorney_name="Anne Jensen",
+        rights=[read_mail],
+        valid_from=timezone.now(),
+        valid_until=timezone.now() + datetime.timedelta(days=30),
+        document=ContentFile(PDF, name="form.pdf"),
+    )
+    with translation.override("en"):
+        assert Notice.objects.get(recipient=karen).title == (
+            "Your power of attorney to Anne Jensen has been registered and comes into force when "
+            "Anne Jensen accepts it"
+        )
+
+
+def test_the_registration_page_explains_who_must_use_the_portal_without_contradiction(
+    client, skat_caseworker
+):
+    client.cookies["django_language"] = "en"
+    text = " ".join(admin_as(client, skat_caseworker).get(reverse(REGISTER)).content.decode().split())
+    assert "who cannot use the portal" not in text
+    assert "The grantor must have an account in the portal with a verified identity" in text
+    assert "Each of them gets one notice." in text

@@ -161,12 +161,12 @@ def test_a_revoked_mandate_is_refused_at_the_next_request(post, skat_token, acti
     question = {"actor": PETER, "principal": KAREN, "right": "skat.read_mail"}
     assert post(skat_token, question).json()["decision"] == "permit"
     attorney_services.revoke(power_of_attorney=active_mandate, acting_user=karen)
-    assert post(skat_token, question).json() == {
-        "decision": "deny",
-        "reason": "revoked",
-        "power_of_attorney": str(active_mandate.pk),
-        "valid_until": post(skat_token, question).json()["valid_until"],
-    }
+    answer = post(skat_token, question).json()
+    assert (answer["decision"], answer["reason"], answer["power_of_attorney"]) == (
+        "deny",
+        "revoked",
+        str(active_mandate.pk),
+    )
 
 
 def test_copies_are_dropped_when_the_version_stamp_changes():

@@ -75,6 +75,7 @@ def test_an_application_by_one_joint_attorney_waits_for_the_other(held, peter, k
     assert not AuditEvent.objects.filter(action="application.submitted").exists()
     notice = Notice.objects.filter(recipient=anne).latest("pk")
     assert notice.link == reverse("authorities:application", args=[held.pk])
+    assert "Peter Jensen" in notice.subject and "Karen Jensen" in notice.subject
     assert not Notice.objects.filter(recipient=peter, link=notice.link).exists()
 
 

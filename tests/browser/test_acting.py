@@ -125,7 +125,10 @@ def test_peter_acts_for_karen_until_she_revokes(invitation, people_at):
     # Peter's very next click, on a letter still listed on his open page, is refused.
     peter.click(page.get_by_role("link", name="Forskudsopgørelse 2027"), "refused after revocation")
     expect(page.locator("main .alert-warning")).to_have_text(
-        "Du handler ikke længere på vegne af en anden person, fordi fuldmagten ikke længere er gyldig."
+        re.compile(
+            "(Du handler ikke længere på vegne af|You are no longer acting for) Karen Jensen. "
+            "Din fuldmagt er ophørt."
+        )
     )
     expect(
         page.get_by_role("region", name=re.compile("Du handler på vegne af en anden|Acting for another"))

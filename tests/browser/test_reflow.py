@@ -48,10 +48,20 @@ def test_karens_pages_fit_the_screen_and_the_menu_is_reachable(demo_world, peopl
         ("/ansoegninger/", "applications"),
         ("/samtykker/", "consents"),
         ("/gjort-i-mit-navn/", "done in my name"),
-        ("/beskeder/", "notices"),
+        ("/overblik/", "overview"),
         ("/konto/oversigt/", "my account"),
+        ("/konto/identitet/", "identity"),
     ]:
         karen.goto(path, name)
+
+    # The page that says no (403): Peter, acting for Karen, opens an application form his power
+    # of attorney does not cover.
+    peter = people_at("peter", width=width, zoom=zoom, touch=small)
+    peter.login("peter@example.dk", DEMO_PASSWORD)
+    peter.goto("/fuldmagter/handl-for/", "act for someone")
+    peter.click(peter.page.get_by_role("button", name="Handl på vegne af Karen Jensen"), "acting for Karen")
+    peter.goto("/ansoegninger/ny/kobenhavns-kommune/hjemmehjaelp/", "not covered (403)")
+    expect(peter.page.locator("h1")).to_contain_text("Karen Jensen")
 
     menu_button = page.get_by_role("button", name="Menu", exact=True)
     drawer = page.get_by_role("dialog", name="Menu")

@@ -13,14 +13,14 @@ from attorney.models import PowerOfAttorney, Status
 from authorities.models import Consent, ConsentStatus
 from portal import eid
 
-from ..attorney.test_paper_registration import REGISTER, form_data, private_media  # noqa: F401
+from ..attorney.test_paper_registration import REGISTER, form_data
 from ..authorities.test_admin import admin_as, make_caseworker
 from ..conftest import grant
 from . import test_eid
 from .test_eid import grant_form, mitid_login
 from .test_security import ROOT, production_env
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 # The MitID set-up of the eID tests: a test IdP, a browser on a dotted host name, a consent request.
 client = test_eid.client
