@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from authorities.catalogue.models import Authority, Right
 from portal.cpr import normalize_cpr
 
-from .models import EMERGENCY_MAX_DAYS, EMERGENCY_RIGHT
+from .models import EMERGENCY_MAX_DAYS, EMERGENCY_RIGHT, JointMode
 
 
 def start_of(day: datetime.date) -> datetime.datetime:
@@ -115,9 +115,45 @@ class GrantForm(RightsTreeMixin, PeriodMixin):
         help_text=_("As it is registered with the CPR number."),
     )
 
+    second_attorney_national_id = forms.CharField(
+        label=_("The second attorney's CPR number"),
+        max_length=11,
+        required=False,
+        help_text=_("10 digits, with or without a hyphen."),
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    second_attorney_name = forms.CharField(
+        label=_("The second attorney's full name"),
+        max_length=200,
+        required=False,
+        help_text=_("As it is registered with the CPR number."),
+    )
+    mode = forms.ChoiceField(
+        label=_("How should the two attorneys act?"),
+        choices=[
+            (
+                JointMode.SEVERALLY,
+                _("Each alone: either of them can do everything the power of attorney allows."),
+            ),
+            (
+                JointMode.JOINTLY,
+                _(
+                    "Together on applications: an application one of them makes is sent only when "
+                    "the other approves it, and either can stop it. Both can read your letters."
+                ),
+            ),
+        ],
+        initial=JointMode.SEVERALLY,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
     field_order = [
         "attorney_national_id",
         "attorney_name",
+        "second_attorney_national_id",
+        "second_attorney_name",
+        "mode",
         "rights",
         "all_rights_at",
         "valid_from",
@@ -127,6 +163,38 @@ class GrantForm(RightsTreeMixin, PeriodMixin):
     def clean_attorney_national_id(self) -> str:
         # Checked here, next to the field, rather than only after the summary and the password.
         return normalize_cpr(self.cleaned_data["attorney_national_id"])
+
+    def clean_second_attorney_national_id(self) -> str:
+        value = self.cleaned_data["second_attorney_national_id"].strip()
+        return normalize_cpr(value) if value else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        cpr, name = (
+            cleaned.get("second_attorney_national_id"),
+            cleaned.get("second_attorney_name", "").strip(),
+        )
+        cleaned["second_attorney_name"] = name
+        if "second_attorney_national_id" in self.errors:
+            return cleaned
+        if cpr and not name:
+            self.add_error(
+                "second_attorney_name", _("Enter the second attorney's name, or leave both empty.")
+            )
+        elif name and not cpr:
+            self.add_error(
+                "second_attorney_national_id",
+                _("Enter the second attorney's CPR number, or leave both empty."),
+            )
+        elif cpr and cpr == cleaned.get("attorney_national_id"):
+            self.add_error("second_attorney_national_id", _("The second attorney must be another person."))
+        elif cpr and cleaned.get("mode") not in JointMode.values:
+            self.add_error("mode", _("Choose how the attorneys should act."))
+        return cleaned
+
+    @property
+    def has_second_attorney(self) -> bool:
+        return bool(self.cleaned_data.get("second_attorney_national_id"))
 
 
 class ChangeForm(RightsTreeMixin, PeriodMixin):

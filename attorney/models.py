@@ -50,6 +50,42 @@ class PowerOfAttorneyQuerySet(models.QuerySet):
         )
 
 
+class JointMode(models.TextChoices):
+    SEVERALLY = "severally", _("Each alone (jointly and severally)")
+    JOINTLY = "jointly", _("Together on applications (jointly)")
+
+
+class JointAppointment(models.Model):
+    """Several attorneys appointed by one grantor in one go, and how they act: each alone, or
+    together, where an application one of them makes waits until another of them approves it.
+
+    Each attorney still has their own mandate (one ``PowerOfAttorney`` each) with the same rights
+    and period; this only ties them together.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    grantor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("grantor"),
+        on_delete=models.PROTECT,
+        related_name="joint_appointments",
+    )
+    mode = models.CharField(_("how the attorneys act"), max_length=16, choices=JointMode.choices)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appointment of several attorneys")
+        verbose_name_plural = _("appointments of several attorneys")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.grantor} ({self.get_mode_display()})"
+
+    @property
+    def is_joint(self) -> bool:
+        return self.mode == JointMode.JOINTLY
+
+
 def paper_document_path(instance: "PowerOfAttorney", filename: str) -> str:
     return f"powers-of-attorney/{instance.pk}.pdf"
 
@@ -124,6 +160,14 @@ class PowerOfAttorney(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    joint_appointment = models.ForeignKey(
+        JointAppointment,
+        verbose_name=_("appointed together with other attorneys"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mandates",
     )
 
     objects = PowerOfAttorneyQuerySet.as_manager()

@@ -698,3 +698,56 @@ def remove_object_permissions(mandates: Iterable[PowerOfAttorney] | PowerOfAttor
     if isinstance(mandates, PowerOfAttorney):
         mandates = [mandates]
     CitizenFileUserObjectPermission.all_rows.filter(power_of_attorney__in=list(mandates)).delete()
+
+
+# --- Attorneys appointed jointly ----------------------------------------------------------------
+
+from .models import JointAppointment  # noqa: E402 – kept beside the questions that use it
+
+
+def joint_appointment_for(*, actor: User, principal: User, right: Right) -> JointAppointment | None:
+    """The appointment under which the actor must act together with another attorney when using
+    ``right`` for the principal now, or None when they may act alone.
+
+    Only when *every* mandate in force that gives the actor this right belongs to a jointly
+    appointment does the actor need a co-attorney: a mandate of their own, or one given severally,
+    lets them act alone. Asked after ``authorize`` has permitted.
+    """
+    if actor.pk == principal.pk:
+        return None
+    mandates = list(
+        PowerOfAttorney.objects.in_force()
+        .filter(grantor=principal, attorney=actor, rights=right)
+        .select_related("joint_appointment")
+        .order_by("-valid_until")
+    )
+    if not mandates or any(
+        mandate.joint_appointment is None or not mandate.joint_appointment.is_joint for mandate in mandates
+    ):
+        return None
+    return mandates[0].joint_appointment
+
+
+def acts_in_appointment(*, actor: User, appointment: JointAppointment, right: Right) -> bool:
+    """Whether the actor is one of the appointment's attorneys and may use ``right`` for its grantor
+    now through their mandate in it."""
+    if not actor.is_authenticated or actor.pk == appointment.grantor_id:
+        return False
+    holds = (
+        PowerOfAttorney.objects.in_force()
+        .filter(joint_appointment=appointment, attorney=actor, rights=right)
+        .exists()
+    )
+    return holds and can_act_for(actor, appointment.grantor, right)
+
+
+def co_attorneys(*, appointment: JointAppointment, right: Right, besides: User) -> list[User]:
+    """The appointment's other attorneys who hold ``right`` for its grantor now."""
+    return list(
+        User.objects.filter(
+            pk__in=PowerOfAttorney.objects.in_force()
+            .filter(joint_appointment=appointment, rights=right)
+            .exclude(attorney=besides)
+            .values("attorney")
+        ).order_by("name")
+    )

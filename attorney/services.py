@@ -40,6 +40,8 @@ from .models import (
     Basis,
     EmergencyRequest,
     EmergencyStatus,
+    JointAppointment,
+    JointMode,
     PowerOfAttorney,
     RequesterBlock,
     RequestStatus,
@@ -222,6 +224,7 @@ def _create(
     replaces: PowerOfAttorney | None,
     registered_by: User | None = None,
     paper_document=None,
+    joint_appointment: JointAppointment | None = None,
 ) -> PowerOfAttorney:
     mandate = PowerOfAttorney(
         grantor=grantor,
@@ -234,6 +237,7 @@ def _create(
         basis=basis,
         replaces=replaces,
         registered_by=registered_by,
+        joint_appointment=joint_appointment,
     )
     if paper_document is not None:
         mandate.paper_document.save(f"{mandate.pk}.pdf", paper_document, save=False)
@@ -289,6 +293,7 @@ def _grant(
     paper_document=None,
     notify_parties: bool = True,
     guardian: User | None = None,
+    joint_appointment: JointAppointment | None = None,
 ) -> PowerOfAttorney:
     """``grant_power_of_attorney``'s rules, inside the caller's transaction. A paper basis names
     the registering caseworker and carries the signed form; ``replaces`` is the mandate a change
@@ -337,6 +342,7 @@ def _grant(
         replaces=replaces,
         registered_by=registered_by,
         paper_document=paper_document,
+        joint_appointment=joint_appointment,
     )
     _audit(
         "granted",
@@ -346,10 +352,64 @@ def _grant(
         valid_from=valid_from.isoformat(),
         valid_until=valid_until.isoformat(),
         replaces=str(replaces.pk) if replaces else None,
+        **({"joint_appointment": str(joint_appointment.pk)} if joint_appointment else {}),
     )
     if notify_parties:
         _notify_parties(mandate, "granted")
     return mandate
+
+
+#: How many attorneys one appointment may name.
+MAX_JOINT_ATTORNEYS = 5
+
+
+def grant_joint_power_of_attorney(
+    *,
+    acting_user: User,
+    attorneys: Iterable[tuple[str, str]],
+    mode: str,
+    rights: Iterable[Right],
+    valid_from: datetime.datetime,
+    valid_until: datetime.datetime,
+) -> JointAppointment:
+    """The grantor appoints two or more attorneys (CPR number, name) at once, with the same rights
+    and period, to act each alone (``severally``) or together on applications (``jointly``: an
+    application one of them makes waits until another approves it, and any of them can stop it).
+
+    Each attorney gets their own mandate by the same rules as ``grant_power_of_attorney`` and
+    accepts it on their own; either all mandates are created or none.
+    """
+    if mode not in JointMode.values:
+        raise ValidationError({"mode": _("Choose how the attorneys should act.")})
+    attorneys = [(cpr or "", name or "") for cpr, name in attorneys]
+    if not 2 <= len(attorneys) <= MAX_JOINT_ATTORNEYS:
+        raise ValidationError(
+            {"attorneys": _("Appoint between 2 and %(max)d attorneys.") % {"max": MAX_JOINT_ATTORNEYS}}
+        )
+    numbers = []
+    for cpr, _name in attorneys:
+        try:
+            numbers.append(normalize_cpr(cpr))
+        except ValidationError as error:
+            raise ValidationError({"attorney_national_id": error.messages}) from None
+    if len(set(numbers)) != len(numbers):
+        raise ValidationError({"attorneys": _("Each attorney can be appointed only once.")})
+    rights = list(rights)
+    with transaction.atomic(durable=True):
+        require_verified_identity(acting_user)
+        appointment = JointAppointment.objects.create(grantor=acting_user, mode=mode)
+        for cpr, name in attorneys:
+            _grant(
+                grantor=acting_user,
+                created_by=acting_user,
+                attorney_national_id=cpr,
+                attorney_name=name,
+                rights=rights,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                joint_appointment=appointment,
+            )
+    return appointment
 
 
 def accept(*, power_of_attorney: PowerOfAttorney, acting_user: User) -> PowerOfAttorney:
@@ -569,6 +629,7 @@ def renew(
             created_by=acting_user,
             basis=old.basis,
             replaces=old,
+            joint_appointment=old.joint_appointment,
         )
         _activate(new, by=acting_user)
         _audit("renewed", new, acting_user, replaces=str(old.pk), valid_until=valid_until.isoformat())
@@ -601,6 +662,7 @@ def change(
             valid_until=valid_until,
             created_by=acting_user,
             replaces=old,
+            joint_appointment=old.joint_appointment,
         )
 
 

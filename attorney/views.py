@@ -34,7 +34,7 @@ from .forms import (
     end_of,
 )
 from .middleware import ACTING_FOR_SESSION_KEY
-from .models import AttorneyRequest, RequestStatus, Status
+from .models import AttorneyRequest, JointMode, RequestStatus, Status
 
 DRAFT_SESSION_KEY = "power_of_attorney_draft"
 
@@ -81,6 +81,9 @@ def create(request: HttpRequest) -> HttpResponse:
         initial = {
             "attorney_national_id": draft["attorney_national_id"],
             "attorney_name": draft["attorney_name"],
+            "second_attorney_national_id": draft.get("second_attorney_national_id", ""),
+            "second_attorney_name": draft.get("second_attorney_name", ""),
+            "mode": draft.get("mode") or JointMode.SEVERALLY,
             "rights": draft["rights"],
             "valid_from": datetime.datetime.fromisoformat(draft["valid_from"]).date(),
             "valid_until": datetime.datetime.fromisoformat(draft["valid_until"]).date(),
@@ -88,9 +91,13 @@ def create(request: HttpRequest) -> HttpResponse:
     form = GrantForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid() and _may_check_cpr_and_name(request, form):
         cleaned = form.cleaned_data
+        second = form.has_second_attorney
         request.session[DRAFT_SESSION_KEY] = {
             "attorney_national_id": cleaned["attorney_national_id"],
             "attorney_name": cleaned["attorney_name"],
+            "second_attorney_national_id": cleaned["second_attorney_national_id"] if second else "",
+            "second_attorney_name": cleaned["second_attorney_name"] if second else "",
+            "mode": cleaned["mode"] if second else "",
             "rights": [right.pk for right in cleaned["chosen_rights"]],
             "valid_from": cleaned["valid_from_at"].isoformat(),
             "valid_until": cleaned["valid_until_at"].isoformat(),
@@ -102,7 +109,8 @@ def create(request: HttpRequest) -> HttpResponse:
 def _may_check_cpr_and_name(request: HttpRequest, form) -> bool:
     """Each CPR number and name typed into a form is a question about a person: a few an hour per
     account, so nobody can run through a list of numbers."""
-    if ratelimit.consume(request, action="cpr_name_check", user=request.user):
+    questions = 2 if getattr(form, "has_second_attorney", False) else 1
+    if all(ratelimit.consume(request, action="cpr_name_check", user=request.user) for _ in range(questions)):
         return True
     form.add_error(
         None, _("You have entered many CPR numbers in a short time. Wait an hour, then try again.")
@@ -134,6 +142,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
     if draft is None:
         return redirect("attorney:create")
     if request.method == "POST":
+        if draft.get("second_attorney_national_id"):
+            return _confirm_joint(request, draft)
         try:
             mandate = services.grant_power_of_attorney(
                 acting_user=request.user,
@@ -155,6 +165,33 @@ def confirm(request: HttpRequest) -> HttpResponse:
         )
         return redirect("attorney:detail", mandate.pk)
     return render(request, "attorney/confirm.html", {"draft": draft})
+
+
+def _confirm_joint(request: HttpRequest, draft: dict) -> HttpResponse:
+    """The confirmed summary names two attorneys: one appointment, a mandate for each."""
+    try:
+        services.grant_joint_power_of_attorney(
+            acting_user=request.user,
+            attorneys=[
+                (draft["attorney_national_id"], draft["attorney_name"]),
+                (draft["second_attorney_national_id"], draft["second_attorney_name"]),
+            ],
+            mode=draft["mode"],
+            rights=draft["rights"],
+            valid_from=draft["valid_from"],
+            valid_until=draft["valid_until"],
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("attorney:create")
+    del request.session[DRAFT_SESSION_KEY]
+    messages.success(
+        request,
+        _("The power of attorney has been created. %(first)s and %(second)s must now each accept it.")
+        % {"first": draft["attorney_name"], "second": draft["second_attorney_name"]},
+    )
+    return redirect("attorney:overview")
 
 
 @login_required

@@ -23,6 +23,16 @@ urlpatterns = [
         "ansoegninger/<uuid:application_id>/", verified(applications.application_detail), name="application"
     ),
     path(
+        "ansoegninger/<uuid:application_id>/godkend/",
+        verified(applications.application_approve),
+        name="application_approve",
+    ),
+    path(
+        "ansoegninger/<uuid:application_id>/stop/",
+        verified(applications.application_stop),
+        name="application_stop",
+    ),
+    path(
         "ansoegninger/ny/<slug:authority_slug>/<slug:service_slug>/",
         verified(applications.apply),
         name="apply",

@@ -48,6 +48,10 @@ class Action(models.TextChoices):
     APPLICATION_IN_REVIEW = "application.in_review", _("Application taken into review")
     APPLICATION_APPROVED = "application.approved", _("Application approved")
     APPLICATION_REJECTED = "application.rejected", _("Application rejected")
+    # Attorneys appointed jointly: one makes an application, another approves or stops it.
+    APPLICATION_HELD = "application.held", _("Application made, waiting for the other attorney")
+    APPLICATION_CO_APPROVED = "application.co_approved", _("Application approved by the other attorney")
+    APPLICATION_STOPPED = "application.stopped", _("Application stopped by an attorney")
     # Consent for data use
     CONSENT_REQUESTED = "consent.requested", _("Consent asked for")
     CONSENT_GRANTED = "consent.granted", _("Consent given")
@@ -115,6 +119,9 @@ SENTENCES = {
     Action.APPLICATION_IN_REVIEW: _("took an application into review"),
     Action.APPLICATION_APPROVED: _("approved an application"),
     Action.APPLICATION_REJECTED: _("rejected an application"),
+    Action.APPLICATION_HELD: _("made an application that waits for the other attorney's approval"),
+    Action.APPLICATION_CO_APPROVED: _("approved an application made by the other attorney, and it was sent"),
+    Action.APPLICATION_STOPPED: _("stopped an application before it was sent"),
     Action.CONSENT_REQUESTED: _("asked for consent"),
     Action.CONSENT_GRANTED: _("gave consent"),
     Action.CONSENT_REFUSED: _("refused consent"),

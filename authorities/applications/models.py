@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from attorney.acting import Task, register_right_tasks
+from attorney.models import JointAppointment
 from authorities.catalogue.models import CitizenFile, Right, Service, TranslatedNameMixin, private_storage
 from authorities.catalogue.selectors import register_caseworker_scope
 
@@ -47,6 +48,10 @@ class ApplicationForm(TranslatedNameMixin, models.Model):
 
 
 class ApplicationStatus(models.TextChoices):
+    # Made by one of several attorneys appointed jointly: waits for another of them, unseen by the
+    # authority, and ends there if one of them stops it.
+    ON_HOLD = "on_hold", _("Waiting for the other attorney's approval")
+    STOPPED = "stopped", _("Stopped by an attorney")
     SUBMITTED = "submitted", _("Submitted")
     IN_REVIEW = "in_review", _("In review")
     APPROVED = "approved", _("Approved")
@@ -81,6 +86,32 @@ class Application(models.Model):
     decision_text = models.TextField(_("decision"), blank=True)
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    joint_appointment = models.ForeignKey(
+        JointAppointment,
+        verbose_name=_("made under a joint appointment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by the other attorney"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved by the other attorney"), null=True, blank=True)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("stopped by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("application")
@@ -91,14 +122,35 @@ class Application(models.Model):
                 condition=models.Q(amount__isnull=True) | models.Q(amount__gte=0),
                 name="application_amount_not_negative",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(status="on_hold") | models.Q(joint_appointment__isnull=False),
+                name="application_held_only_when_joint",
+            ),
+            # Jointly means two people: nobody approves their own application.
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True)
+                | ~models.Q(approved_by=models.F("submitted_by")),
+                name="application_approved_by_another",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="stopped")
+                | models.Q(stopped_by__isnull=False, stopped_at__isnull=False),
+                name="application_stopped_has_who_and_when",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.service} – {self.get_status_display()}"
 
 
+#: Applications the authority has not received: held for a co-attorney's approval, or stopped.
+NOT_SENT_STATUSES = (ApplicationStatus.ON_HOLD, ApplicationStatus.STOPPED)
+
 register_caseworker_scope(
-    Application, lambda records, authority: records.filter(citizen_file__authority=authority)
+    Application,
+    lambda records, authority: records.filter(citizen_file__authority=authority).exclude(
+        status__in=NOT_SENT_STATUSES
+    ),
 )
 
 

@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 from attorney.policy import permitted_files, rights_in_force
 from authorities.applications.models import (
     Application,
+    ApplicationStatus,
 )
 from authorities.catalogue.models import Right, Service
 from portal.models import User
@@ -33,6 +34,20 @@ def applications(*, actor: User, principal: User) -> QuerySet[Application]:
         found = found.filter(
             citizen_file__in=files, service__application_form__right_id__in=[r.pk for r in rights]
         )
-    return found.select_related("service__authority", "submitted_by", "on_behalf_of").order_by(
-        "-submitted_at"
+    return found.select_related(
+        "service__authority", "submitted_by", "on_behalf_of", "approved_by", "stopped_by"
+    ).order_by("-submitted_at")
+
+
+def joint_choices(*, actor: User, application: Application) -> dict[str, bool]:
+    """Whether the actor may approve or stop an application on hold for attorneys appointed jointly."""
+    from attorney.policy import acts_in_appointment
+
+    if application.status != ApplicationStatus.ON_HOLD:
+        return {"may_approve": False, "may_stop": False}
+    may_act = acts_in_appointment(
+        actor=actor,
+        appointment=application.joint_appointment,
+        right=application.service.application_form.right,
     )
+    return {"may_approve": may_act and actor.pk != application.submitted_by_id, "may_stop": may_act}

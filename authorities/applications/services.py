@@ -14,6 +14,7 @@ from authorities.post.services import write_letter
 from portal.audit import record_event
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import User
+from portal.notifications import notify
 
 
 def submit_application(
@@ -29,9 +30,11 @@ def submit_application(
     """Submit an application to a service, for oneself or for the principal within the mandate.
 
     The acting user must hold the service's application right for the principal right now; a forged
-    request for another service or another citizen is refused and saves nothing.
+    request for another service or another citizen is refused and saves nothing. An attorney who
+    holds the right only through attorneys appointed jointly makes it on hold: the authority sees it
+    once another attorney of that appointment approves it (``approve_joint_application``).
     """
-    from attorney.policy import can_act_for
+    from attorney.policy import can_act_for, co_attorneys, joint_appointment_for
 
     form = getattr(service, "application_form", None)
     if form is None:
@@ -60,6 +63,7 @@ def submit_application(
     if errors:
         raise Invalid(errors)
     with transaction.atomic(durable=True):
+        appointment = joint_appointment_for(actor=acting_user, principal=principal, right=form.right)
         citizen_file = get_or_create_citizen_file(citizen=principal, authority=service.authority)
         application = Application(
             service=service,
@@ -69,19 +73,127 @@ def submit_application(
             description=description,
             amount=amount if form.value_kind == ApplicationValueKind.AMOUNT else None,
             date_value=date_value if form.value_kind == ApplicationValueKind.DATE else None,
+            joint_appointment=appointment,
+            status=ApplicationStatus.ON_HOLD if appointment else ApplicationStatus.SUBMITTED,
         )
         if attachment is not None:
             application.attachment.save(f"{application.pk}.pdf", attachment, save=False)
         application.save()
-        record_event(
-            action="application.submitted",
-            actor=acting_user,
-            principal=principal,
-            authority=service.authority,
-            target=application,
-            details={"service": service.slug},
-        )
+        if appointment is None:
+            record_event(
+                action="application.submitted",
+                actor=acting_user,
+                principal=principal,
+                authority=service.authority,
+                target=application,
+                details={"service": service.slug},
+            )
+        else:
+            # No authority on the event: the authority has received nothing yet.
+            record_event(
+                action="application.held",
+                actor=acting_user,
+                principal=principal,
+                target=application,
+                details={"service": service.slug, "joint_appointment": str(appointment.pk)},
+            )
+            for attorney in co_attorneys(appointment=appointment, right=form.right, besides=acting_user):
+                _notify_joint(application, attorney, "held")
     return application
+
+
+def _notify_joint(application: Application, recipient: User, event: str) -> None:
+    from django.urls import reverse
+
+    notify(
+        recipient=recipient,
+        event_key=f"application:{application.pk}:{event}",
+        template="authorities/email/joint_application",
+        context={"application": application},
+        params={
+            "event": event,
+            "who": application.submitted_by.name,
+            "citizen": application.on_behalf_of.name,
+        },
+        link=reverse("authorities:application", args=[application.pk]),
+    )
+
+
+def _lock_held(application: Application) -> Application:
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("service__authority", "service__application_form__right", "on_behalf_of")
+        .get(pk=application.pk)
+    )
+    if locked.status != ApplicationStatus.ON_HOLD:
+        raise Conflict(
+            _("This application is no longer waiting for approval (it is %(status)s).")
+            % {"status": locked.get_status_display().lower()},
+            code="transition",
+        )
+    return locked
+
+
+def approve_joint_application(*, application: Application, acting_user: User) -> Application:
+    """Another attorney of the same joint appointment approves an application on hold; it is then
+    submitted to the authority.
+
+    The approver must hold the service's application right for the citizen now, through their own
+    mandate in that appointment; the attorney who made the application cannot approve it.
+    """
+    from attorney.policy import acts_in_appointment
+
+    with transaction.atomic(durable=True):
+        locked = _lock_held(application)
+        right = locked.service.application_form.right
+        if acting_user.pk == locked.submitted_by_id:
+            raise NotAllowed(_("Another attorney must approve an application you made."))
+        if not acts_in_appointment(actor=acting_user, appointment=locked.joint_appointment, right=right):
+            raise NotAllowed(_("You may not approve this application."))
+        now = timezone.now()
+        locked.status = ApplicationStatus.SUBMITTED
+        locked.approved_by = acting_user
+        locked.approved_at = now
+        locked.save(update_fields=["status", "approved_by", "approved_at"])
+        record_event(
+            action="application.co_approved",
+            actor=acting_user,
+            principal=locked.on_behalf_of,
+            authority=locked.service.authority,
+            target=locked,
+            details={"service": locked.service.slug, "made_by": locked.submitted_by_id},
+        )
+        _notify_joint(locked, locked.submitted_by, "approved")
+    return locked
+
+
+def stop_joint_application(*, application: Application, acting_user: User) -> Application:
+    """Any attorney of the joint appointment, the one who made it included, stops an application on
+    hold; the authority never receives it. Stopping needs the same standing as approving."""
+    from attorney.policy import acts_in_appointment, co_attorneys
+
+    with transaction.atomic(durable=True):
+        locked = _lock_held(application)
+        right = locked.service.application_form.right
+        if not acts_in_appointment(actor=acting_user, appointment=locked.joint_appointment, right=right):
+            raise NotAllowed(_("You may not stop this application."))
+        locked.status = ApplicationStatus.STOPPED
+        locked.stopped_by = acting_user
+        locked.stopped_at = timezone.now()
+        locked.save(update_fields=["status", "stopped_by", "stopped_at"])
+        record_event(
+            action="application.stopped",
+            actor=acting_user,
+            principal=locked.on_behalf_of,
+            target=locked,
+            details={"service": locked.service.slug, "made_by": locked.submitted_by_id},
+        )
+        others = co_attorneys(appointment=locked.joint_appointment, right=right, besides=acting_user)
+        if locked.submitted_by_id != acting_user.pk and locked.submitted_by not in others:
+            others.append(locked.submitted_by)
+        for attorney in others:
+            _notify_joint(locked, attorney, "stopped")
+    return locked
 
 
 APPLICATION_TRANSITIONS = {

@@ -4,11 +4,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from attorney.acting import principal_of
 from attorney.policy import authorize
 from attorney.views import not_covered
 from authorities.applications.forms import ApplicationSubmitForm
+from authorities.applications.models import ApplicationStatus
 from authorities.catalogue.models import (
     Service,
 )
@@ -39,7 +41,53 @@ def application_detail(request: HttpRequest, application_id) -> HttpResponse:
     if application is None:
         raise Http404
     return render(
-        request, "authorities/application.html", {"application": application, "principal": principal}
+        request,
+        "authorities/application.html",
+        {
+            "application": application,
+            "principal": principal,
+            **selectors.joint_choices(actor=request.user, application=application),
+        },
+    )
+
+
+def _joint_decision(request: HttpRequest, application_id, *, action, done: str) -> HttpResponse:
+    principal = principal_of(request)
+    application = (
+        selectors.applications(actor=request.user, principal=principal).filter(pk=application_id).first()
+    )
+    if application is None:
+        raise Http404
+    try:
+        action(application=application, acting_user=request.user)
+    except PermissionDenied as error:
+        messages.error(request, " ".join(str(arg) for arg in error.args) or _("You may not do that."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("authorities:application", application.pk)
+
+
+@login_required
+@require_POST
+def application_approve(request: HttpRequest, application_id) -> HttpResponse:
+    return _joint_decision(
+        request,
+        application_id,
+        action=services.approve_joint_application,
+        done=_("You approved the application. It has been sent to the authority."),
+    )
+
+
+@login_required
+@require_POST
+def application_stop(request: HttpRequest, application_id) -> HttpResponse:
+    return _joint_decision(
+        request,
+        application_id,
+        action=services.stop_joint_application,
+        done=_("The application has been stopped. The authority will not receive it."),
     )
 
 
@@ -83,10 +131,13 @@ def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpR
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                _("The application has been sent to %(authority)s.") % {"authority": service.authority.name},
-            )
+            if application.status == ApplicationStatus.ON_HOLD:
+                done = _("The application waits for the other attorney's approval before it is sent.")
+            else:
+                done = _("The application has been sent to %(authority)s.") % {
+                    "authority": service.authority.name
+                }
+            messages.success(request, done)
             return redirect("authorities:application", application.pk)
     return render(
         request, "authorities/apply.html", {"form": form, "service": service, "principal": principal}
