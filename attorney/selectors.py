@@ -134,3 +134,30 @@ def emergency_requests_made(relative: User) -> QuerySet[EmergencyRequest]:
     return (
         EmergencyRequest.objects.filter(relative=relative).select_related("citizen").order_by("-created_at")
     )
+
+
+def open_request_to(*, grantor: User, request_id) -> AttorneyRequest | None:
+    """A request for a power of attorney addressed to the grantor and not yet answered, or None."""
+    return (
+        AttorneyRequest.objects.filter(pk=request_id, grantor=grantor, status=RequestStatus.PENDING)
+        .select_related("requester")
+        .first()
+    )
+
+
+def mandates_in_force_at_authority(
+    *, authority_id: int, principal_national_id: str | None = None, attorney_national_id: str | None = None
+) -> QuerySet[PowerOfAttorney]:
+    """Mandates in force with at least one right at the authority, for one grantor or one attorney;
+    each carries only that authority's rights, as ``own_rights``."""
+    mandates = (
+        PowerOfAttorney.objects.in_force().filter(rights__service__authority_id=authority_id).distinct()
+    )
+    if principal_national_id:
+        mandates = mandates.filter(grantor__national_id=principal_national_id)
+    else:
+        mandates = mandates.filter(attorney__national_id=attorney_national_id)
+    own_rights = Right.objects.filter(service__authority_id=authority_id).order_by("code")
+    return mandates.select_related("grantor", "attorney").prefetch_related(
+        Prefetch("rights", queryset=own_rights, to_attr="own_rights")
+    )

@@ -34,7 +34,7 @@ from .forms import (
     end_of,
 )
 from .middleware import ACTING_FOR_SESSION_KEY
-from .models import AttorneyRequest, JointMode, RequestStatus, Status
+from .models import JointMode, Status
 
 DRAFT_SESSION_KEY = "power_of_attorney_draft"
 
@@ -466,47 +466,37 @@ def request_create(request: HttpRequest) -> HttpResponse:
 @requires_substantial_assurance
 @reauthentication_required(allow_get=True)
 def request_answer(request: HttpRequest, request_id) -> HttpResponse:
-    attorney_request = (
-        AttorneyRequest.objects.filter(pk=request_id, grantor=request.user, status=RequestStatus.PENDING)
-        .select_related("requester")
-        .first()
-    )
+    attorney_request = selectors.open_request_to(grantor=request.user, request_id=request_id)
     if attorney_request is None:
         raise Http404
-    initial = {
-        "rights": [right.pk for right in attorney_request.rights.all()],
-        "valid_until": attorney_request.valid_until.date(),
-    }
+    decision = request.POST.get("decision") if request.method == "POST" else None
     form = AnswerRequestForm(
-        request.POST if request.POST.get("decision") == "approve" else None,
+        request.POST if decision == "approve" else None,
         attorney_request=attorney_request,
-        initial=initial,
+        initial={
+            "rights": [right.pk for right in attorney_request.rights.all()],
+            "valid_until": attorney_request.valid_until.date(),
+        },
     )
-    if request.method == "POST":
-        decision = request.POST.get("decision")
-        try:
-            if decision == "reject":
-                services.reject_request(
-                    attorney_request=attorney_request,
-                    acting_user=request.user,
-                    block=request.POST.get("block") == "on",
-                )
-                messages.success(request, _("You have rejected the request."))
-                return redirect("attorney:overview")
-            if decision == "approve" and form.is_valid():
-                mandate = services.approve_request(
-                    attorney_request=attorney_request,
-                    acting_user=request.user,
-                    rights=form.cleaned_data["rights"],
-                    valid_until=end_of(form.cleaned_data["valid_until"]),
-                )
-                messages.success(
-                    request,
-                    _("You have given %(name)s a power of attorney.") % {"name": mandate.attorney_name},
-                )
-                return redirect("attorney:detail", mandate.pk)
-        except ValidationError as error:
-            add_service_errors(form, error)
+    try:
+        if decision == "reject":
+            block = request.POST.get("block") == "on"
+            services.reject_request(attorney_request=attorney_request, acting_user=request.user, block=block)
+            messages.success(request, _("You have rejected the request."))
+            return redirect("attorney:overview")
+        if decision == "approve" and form.is_valid():
+            mandate = services.approve_request(
+                attorney_request=attorney_request,
+                acting_user=request.user,
+                rights=form.cleaned_data["rights"],
+                valid_until=end_of(form.cleaned_data["valid_until"]),
+            )
+            messages.success(
+                request, _("You have given %(name)s a power of attorney.") % {"name": mandate.attorney_name}
+            )
+            return redirect("attorney:detail", mandate.pk)
+    except ValidationError as error:
+        add_service_errors(form, error)
     return render(
         request, "attorney/request_answer.html", {"attorney_request": attorney_request, "form": form}
     )

@@ -1,7 +1,6 @@
 """The authority API: thin views over attorney.policy and the services of each floor."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -12,7 +11,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from attorney.models import PowerOfAttorney
+from attorney import selectors as attorney_selectors
 from attorney.policy import Decision, authorize_by_cpr
 from authorities.catalogue.models import Right
 from authorities.consent import selectors as consent_selectors
@@ -184,6 +183,20 @@ class MandatePagination(CursorPagination):
     page_size = 50
 
 
+def _mandate_as_seen_by_authority(mandate) -> dict:
+    """A mandate with only the asking authority's rights (``own_rights``)."""
+    return {
+        "id": mandate.pk,
+        "principal": mandate.grantor.national_id,
+        "principal_name": mandate.grantor.name,
+        "attorney": mandate.attorney.national_id,
+        "attorney_name": mandate.attorney.name,
+        "rights": [right.code for right in mandate.own_rights],
+        "valid_from": mandate.valid_from,
+        "valid_until": mandate.valid_until,
+    }
+
+
 class PowerOfAttorneyListView(APIView):
     pagination_class = MandatePagination
 
@@ -199,32 +212,16 @@ class PowerOfAttorneyListView(APIView):
     def get(self, request):
         query = PowerOfAttorneyQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        authority_id = request.user.authority_id
-        own_rights = Right.objects.filter(service__authority_id=authority_id).order_by("code")
-        mandates = (
-            PowerOfAttorney.objects.in_force().filter(rights__service__authority_id=authority_id).distinct()
-        )
-        if query.validated_data.get("principal"):
-            mandates = mandates.filter(grantor__national_id=query.validated_data["principal"])
-        else:
-            mandates = mandates.filter(attorney__national_id=query.validated_data["attorney"])
-        mandates = mandates.select_related("grantor", "attorney").prefetch_related(
-            Prefetch("rights", queryset=own_rights, to_attr="own_rights")
+        by_principal = bool(query.validated_data.get("principal"))
+        mandates = attorney_selectors.mandates_in_force_at_authority(
+            authority_id=request.user.authority_id,
+            principal_national_id=query.validated_data.get("principal") or None,
+            attorney_national_id=None if by_principal else query.validated_data["attorney"],
         )
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(mandates, request, view=self)
         data = [
-            {
-                "id": mandate.pk,
-                "principal": mandate.grantor.national_id,
-                "principal_name": mandate.grantor.name,
-                "attorney": mandate.attorney.national_id,
-                "attorney_name": mandate.attorney.name,
-                "rights": [right.code for right in mandate.own_rights],
-                "valid_from": mandate.valid_from,
-                "valid_until": mandate.valid_until,
-            }
-            for mandate in page
+            _mandate_as_seen_by_authority(mandate)
+            for mandate in paginator.paginate_queryset(mandates, request, view=self)
         ]
         record_event(
             action="api.powers_of_attorney_listed",
@@ -232,7 +229,7 @@ class PowerOfAttorneyListView(APIView):
             authority=request.user.authority,
             details={
                 "client": str(request.user.pk),
-                "by": "principal" if query.validated_data.get("principal") else "attorney",
+                "by": "principal" if by_principal else "attorney",
                 "count": len(data),
             },
         )

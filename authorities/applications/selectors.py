@@ -16,6 +16,15 @@ def applying_rights(*, actor: User, principal: User) -> list[Right]:
     return rights_in_force(actor=actor, principal=principal)
 
 
+def service_taking_applications(*, authority_slug: str, service_slug: str) -> Service | None:
+    """A service that takes applications in the portal, with what its form and refusal page need."""
+    return (
+        Service.objects.select_related("authority", "application_form__right__service__authority")
+        .filter(authority__slug=authority_slug, slug=service_slug, application_form__isnull=False)
+        .first()
+    )
+
+
 def services_open_for_applications(*, actor: User, principal: User) -> QuerySet[Service]:
     right_ids = [right.pk for right in applying_rights(actor=actor, principal=principal)]
     return (

@@ -94,23 +94,13 @@ def application_stop(request: HttpRequest, application_id) -> HttpResponse:
 @login_required
 def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpResponse:
     principal = principal_of(request)
-    service = (
-        Service.objects.select_related("authority", "application_form__right__service__authority")
-        .filter(authority__slug=authority_slug, slug=service_slug, application_form__isnull=False)
-        .first()
-    )
+    service = selectors.service_taking_applications(authority_slug=authority_slug, service_slug=service_slug)
     if service is None:
         raise Http404
-    right = service.application_form.right
     if not selectors.services_open_for_applications(actor=request.user, principal=principal).filter(
         pk=service.pk
     ):
-        return not_covered(
-            request,
-            principal=principal,
-            right=right,
-            decision=authorize(actor=request.user, principal=principal, right=right),
-        )
+        return _not_covered(request, principal=principal, service=service)
     form = ApplicationSubmitForm(
         request.POST or None, request.FILES or None, application_form=service.application_form
     )
@@ -120,25 +110,33 @@ def apply(request: HttpRequest, authority_slug: str, service_slug: str) -> HttpR
                 acting_user=request.user,
                 principal=principal,
                 service=service,
-                description=form.cleaned_data["description"],
-                amount=form.cleaned_data.get("amount"),
-                date_value=form.cleaned_data.get("date_value"),
-                attachment=form.cleaned_data.get("attachment"),
+                **{field: form.cleaned_data.get(field) for field in APPLICATION_FIELDS},
             )
         except PermissionDenied:
-            decision = authorize(actor=request.user, principal=principal, right=right)
-            return not_covered(request, principal=principal, right=right, decision=decision)
+            return _not_covered(request, principal=principal, service=service)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            if application.status == ApplicationStatus.ON_HOLD:
-                done = _("The application waits for the other attorney's approval before it is sent.")
-            else:
-                done = _("The application has been sent to %(authority)s.") % {
-                    "authority": service.authority.name
-                }
-            messages.success(request, done)
+            messages.success(request, _sent(application))
             return redirect("authorities:application", application.pk)
     return render(
         request, "authorities/apply.html", {"form": form, "service": service, "principal": principal}
     )
+
+
+APPLICATION_FIELDS = ("description", "amount", "date_value", "attachment")
+
+
+def _not_covered(request: HttpRequest, *, principal, service: Service) -> HttpResponse:
+    """The page that says why the acting user may not apply here, from the policy's decision."""
+    right = service.application_form.right
+    decision = authorize(actor=request.user, principal=principal, right=right)
+    return not_covered(request, principal=principal, right=right, decision=decision)
+
+
+def _sent(application) -> str:
+    if application.status == ApplicationStatus.ON_HOLD:
+        return _("The application waits for the other attorney's approval before it is sent.")
+    return _("The application has been sent to %(authority)s.") % {
+        "authority": application.service.authority.name
+    }
