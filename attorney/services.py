@@ -1209,6 +1209,16 @@ def _may_approve_emergency(user: User, emergency: EmergencyRequest) -> bool:
     )
 
 
+def _lock_undecided_emergency(emergency_request: EmergencyRequest, acting_user: User) -> EmergencyRequest:
+    """Lock a request not yet decided; only a caseworker who may approve, and is not a party, decides."""
+    emergency = EmergencyRequest.objects.select_for_update().get(pk=emergency_request.pk)
+    if not _may_approve_emergency(acting_user, emergency):
+        raise NotAllowed(_("You may not decide on this emergency power of attorney."))
+    if emergency.status not in (EmergencyStatus.AWAITING_FIRST, EmergencyStatus.AWAITING_SECOND):
+        raise Conflict(_("This request has already been decided."), code="transition")
+    return emergency
+
+
 def approve_emergency_request(*, emergency_request: EmergencyRequest, acting_user: User) -> EmergencyRequest:
     """Four eyes: the first caseworker's approval changes nothing for the citizen; the second, by a
     different caseworker, puts the emergency power of attorney in force at once for its days.
@@ -1217,9 +1227,7 @@ def approve_emergency_request(*, emergency_request: EmergencyRequest, acting_use
     notice and email (and can revoke it like any power of attorney); the relative too.
     """
     with transaction.atomic(durable=True):
-        emergency = EmergencyRequest.objects.select_for_update().get(pk=emergency_request.pk)
-        if not _may_approve_emergency(acting_user, emergency):
-            raise NotAllowed(_("You may not approve this emergency power of attorney."))
+        emergency = _lock_undecided_emergency(emergency_request, acting_user)
         now = timezone.now()
         if emergency.status == EmergencyStatus.AWAITING_FIRST:
             emergency.status = EmergencyStatus.AWAITING_SECOND
@@ -1232,8 +1240,6 @@ def approve_emergency_request(*, emergency_request: EmergencyRequest, acting_use
                 target=emergency,
             )
             return emergency
-        if emergency.status != EmergencyStatus.AWAITING_SECOND:
-            raise Conflict(_("This request has already been decided."), code="transition")
         if emergency.first_approved_by_id == acting_user.pk:
             raise NotAllowed(_("A second caseworker must approve: you gave the first approval."))
         mandate = _create(
@@ -1280,11 +1286,7 @@ def refuse_emergency_request(
     if not reason:
         raise Invalid({"reason": _("Give the reason for refusing.")})
     with transaction.atomic(durable=True):
-        emergency = EmergencyRequest.objects.select_for_update().get(pk=emergency_request.pk)
-        if not _may_approve_emergency(acting_user, emergency):
-            raise NotAllowed(_("You may not decide on this emergency power of attorney."))
-        if emergency.status not in (EmergencyStatus.AWAITING_FIRST, EmergencyStatus.AWAITING_SECOND):
-            raise Conflict(_("This request has already been decided."), code="transition")
+        emergency = _lock_undecided_emergency(emergency_request, acting_user)
         emergency.status = EmergencyStatus.REFUSED
         emergency.refused_by, emergency.refusal_reason = acting_user, reason
         emergency.save(update_fields=["status", "refused_by", "refusal_reason"])

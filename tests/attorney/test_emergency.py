@@ -306,3 +306,13 @@ def test_a_caseworker_without_the_permission_does_not_see_the_requests(client, e
         reverse("admin:attorney_emergencyrequest_changelist")
     )
     assert response.status_code == 403
+
+
+def test_an_approved_request_cannot_be_approved_again(emergency, desk, kommune):
+    approve_twice(emergency, desk)
+    third = make_caseworker(kommune, name="Tredje", email="tredje@example.dk")
+    third.user_permissions.add(
+        Permission.objects.get(content_type__app_label="attorney", codename="approve_emergencyrequest")
+    )
+    with pytest.raises(Conflict):
+        services.approve_emergency_request(emergency_request=emergency, acting_user=third)
