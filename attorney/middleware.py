@@ -24,6 +24,7 @@ class ActingForMiddleware:
         request.acting_for = None
         request.acting_rights = []
         request.acting_bases = []
+        request.acting_organisations = []
         grantor_id = request.session.get(ACTING_FOR_SESSION_KEY) if hasattr(request, "session") else None
         if grantor_id is not None:
             user = request.user
@@ -32,6 +33,7 @@ class ActingForMiddleware:
                 request.acting_for = found[0].person
                 request.acting_rights = found[0].rights
                 request.acting_bases = found[0].bases
+                request.acting_organisations = found[0].organisations
             else:
                 del request.session[ACTING_FOR_SESSION_KEY]
                 if user.is_authenticated:
@@ -39,7 +41,8 @@ class ActingForMiddleware:
         if request.acting_for is None:
             return self.get_response(request)
         # What is done for the person now carries the bases it rests on (see portal.audit).
-        token = current_acting_basis.set((request.acting_for.pk, tuple(request.acting_bases)))
+        organisations = tuple({"cvr": o.cvr, "name": o.name} for o in request.acting_organisations)
+        token = current_acting_basis.set((request.acting_for.pk, tuple(request.acting_bases), organisations))
         try:
             return self.get_response(request)
         finally:

@@ -32,7 +32,7 @@ class Basis(models.TextChoices):
 class PowerOfAttorneyQuerySet(models.QuerySet):
     def in_force(self, at=None) -> "PowerOfAttorneyQuerySet":
         """The one definition of "in force": accepted by then, inside its period, not ended by then,
-        between a verified grantor and a verified, active attorney.
+        between a verified grantor and a verified, active attorney or an organisation.
 
         Read from the mandate's own times, not its status, so it is right for any moment and the
         second a mandate runs out, whether or not the expiry job has run. ``is_in_force`` says the
@@ -41,12 +41,14 @@ class PowerOfAttorneyQuerySet(models.QuerySet):
         at = at or timezone.now()
         return self.filter(
             Q(ended_at__isnull=True) | Q(ended_at__gt=at),
+            # A person attorney must be verified and active; an organisation acts through its
+            # members, each checked on their own (``attorney.policy``).
+            Q(attorney__identity_verified_at__isnull=False, attorney__is_active=True)
+            | Q(attorney__isnull=True, organisation__isnull=False),
             activated_at__lte=at,
             valid_from__lte=at,
             valid_until__gt=at,
             grantor__identity_verified_at__isnull=False,
-            attorney__identity_verified_at__isnull=False,
-            attorney__is_active=True,
         )
 
 
@@ -94,7 +96,9 @@ class PowerOfAttorney(models.Model):
     """A citizen (grantor) lets another person (attorney) act for them with chosen rights and period.
 
     While the attorney has no account yet, the invitation is held by their CPR number and name and
-    is attached to their account when they sign up.
+    is attached to their account when they sign up. The attorney may instead be an organisation
+    (by CVR number): its administrators accept, and its members with access act
+    (``OrganisationAccess``).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -111,6 +115,14 @@ class PowerOfAttorney(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="powers_received",
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        verbose_name=_("organisation as attorney"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mandates",
     )
     invitee_national_id = models.CharField(_("attorney's CPR number"), max_length=10, blank=True)
     invitee_name = models.CharField(_("attorney's name"), max_length=200, blank=True)
@@ -180,15 +192,26 @@ class PowerOfAttorney(models.Model):
             models.CheckConstraint(condition=Q(valid_until__gt=F("valid_from")), name="poa_period_order"),
             models.CheckConstraint(condition=~Q(attorney=F("grantor")), name="poa_not_self"),
             models.CheckConstraint(
-                condition=Q(attorney__isnull=False) | ~Q(invitee_national_id=""),
+                condition=Q(attorney__isnull=False)
+                | ~Q(invitee_national_id="")
+                | Q(organisation__isnull=False),
                 name="poa_has_attorney_or_invitee",
+            ),
+            # An organisation is the attorney on its own: no person, no invitation by CPR number.
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=True) | Q(attorney__isnull=True, invitee_national_id=""),
+                name="poa_organisation_alone",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "active"]) | Q(ended_at__isnull=False),
                 name="poa_ended_has_time",
             ),
             models.CheckConstraint(
-                condition=~Q(status="active") | Q(activated_at__isnull=False, attorney__isnull=False),
+                condition=~Q(status="active")
+                | (
+                    Q(activated_at__isnull=False)
+                    & (Q(attorney__isnull=False) | Q(organisation__isnull=False))
+                ),
                 name="poa_active_has_attorney",
             ),
             models.CheckConstraint(
@@ -201,6 +224,7 @@ class PowerOfAttorney(models.Model):
             models.Index(fields=["attorney", "status"], name="poa_attorney_status"),
             models.Index(fields=["status", "valid_until"], name="poa_status_valid_until"),
             models.Index(fields=["invitee_national_id"], name="poa_invitee"),
+            models.Index(fields=["organisation", "status"], name="poa_organisation_status"),
         ]
 
     def __str__(self) -> str:
@@ -208,11 +232,20 @@ class PowerOfAttorney(models.Model):
 
     @property
     def attorney_name(self) -> str:
+        if self.organisation_id:
+            return self.organisation.name
         return self.attorney.name if self.attorney_id else self.invitee_name
 
     @property
     def attorney_national_id_display(self) -> str:
+        """The attorney's CPR number as written, or the organisation's CVR number."""
+        if self.organisation_id:
+            return f"CVR {self.organisation.cvr_display}"
         return format_cpr(self.attorney.national_id if self.attorney_id else self.invitee_national_id)
+
+    @property
+    def is_for_organisation(self) -> bool:
+        return self.organisation_id is not None
 
     @property
     def is_ended(self) -> bool:
@@ -228,6 +261,82 @@ class PowerOfAttorney(models.Model):
             and self.valid_from <= at < self.valid_until
             and (self.ended_at is None or self.ended_at > at)
         )
+
+
+class OrganisationAccessQuerySet(models.QuerySet):
+    def current(self, at=None) -> "OrganisationAccessQuerySet":
+        """Access given by ``at`` (now by default) and not removed by then."""
+        at = at or timezone.now()
+        return self.filter(Q(removed_at__isnull=True) | Q(removed_at__gt=at), granted_at__lte=at)
+
+
+class OrganisationAccess(models.Model):
+    """An organisation's administrator lets one member use one of the organisation's powers of
+    attorney, or all of them (``power_of_attorney`` empty), from now until it is removed.
+
+    The member then acts for that citizen like a person attorney, within the same rights and period.
+    Rows are never deleted: removing access sets ``removed_at``, so history can say who could act when.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    membership = models.ForeignKey(
+        "organisations.Membership",
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="access",
+    )
+    power_of_attorney = models.ForeignKey(
+        PowerOfAttorney,
+        verbose_name=_("power of attorney (empty: all of the organisation's)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organisation_access",
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("given by"), on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("given"), default=timezone.now)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("removed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+
+    objects = OrganisationAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access to an organisation's powers of attorney")
+        verbose_name_plural = _("access to organisations' powers of attorney")
+        ordering = ["-granted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True) | Q(removed_at__gte=F("granted_at")),
+                name="organisation_access_period_order",
+            ),
+            # At most one open access per member and mandate, and one open "all mandates" per member.
+            models.UniqueConstraint(
+                fields=["membership", "power_of_attorney"],
+                condition=Q(removed_at__isnull=True, power_of_attorney__isnull=False),
+                name="organisation_access_one_open_per_mandate",
+            ),
+            models.UniqueConstraint(
+                fields=["membership"],
+                condition=Q(removed_at__isnull=True, power_of_attorney__isnull=True),
+                name="organisation_access_one_open_for_all",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership} → {self.power_of_attorney or _('all powers of attorney')}"
+
+    @property
+    def is_for_all(self) -> bool:
+        return self.power_of_attorney_id is None
 
 
 class RequestStatus(models.TextChoices):

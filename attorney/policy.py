@@ -27,6 +27,15 @@ right (by the catalogue) *and* its guardian row; then its history explains a den
 turned 18, custody or guardianship ended, outside the guardianship's scope). The register floor
 writes those rows (``representation.projection``) in the same transaction that changes the relation.
 Every decision names its basis: ``power_of_attorney``, ``parental_custody`` or ``guardianship``.
+
+**Organisations as attorneys.** A power of attorney may be given to an organisation (by CVR number);
+its members act through it, each with the access an administrator gave them
+(``OrganisationAccess``). Decided by the same two steps, after the person's own mandates: a mandate
+to the organisation in force with the right *and* the member's own guardian row on it (written per
+member with access, removed the moment access or membership ends); then history explains a denial,
+with "no access" when the organisation holds a mandate that covers it but the member may not use
+it. In the portal a member acts through any organisation they belong to; the API asks about one
+organisation by name (``on_behalf_of_organisation``) or about the person alone.
 """
 
 from __future__ import annotations
@@ -44,11 +53,12 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_objects_for_user
 
 from authorities.catalogue.models import CitizenFile, CitizenFileUserObjectPermission, Matters, Right
+from organisations.models import Membership, Organisation
 from portal.models import User
 from representation.models import Kind, Representation, is_minor, scopes_covering
 from representation.projection import rights_covered
 
-from .models import PowerOfAttorney
+from .models import OrganisationAccess, PowerOfAttorney, Status
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -73,6 +83,8 @@ class Reason:
     CHILD_CAME_OF_AGE = "child_came_of_age"
     CUSTODY_ENDED = "custody_ended"
     GUARDIANSHIP_ENDED = "guardianship_ended"
+    # Organisations as attorneys
+    NO_ORGANISATION_ACCESS = "no_organisation_access"
 
 
 REASON_TEXT = {
@@ -91,6 +103,10 @@ REASON_TEXT = {
     Reason.CHILD_CAME_OF_AGE: _("The child has turned 18, so your parental custody has ended."),
     Reason.CUSTODY_ENDED: _("Your parental custody has ended."),
     Reason.GUARDIANSHIP_ENDED: _("The guardianship has ended."),
+    Reason.NO_ORGANISATION_ACCESS: _(
+        "The organisation holds a power of attorney that covers this, but you have no access to it. "
+        "An administrator of the organisation can give you access."
+    ),
 }
 
 
@@ -129,6 +145,11 @@ class Decision:
         return str(REASON_TEXT[self.reason])
 
     @property
+    def organisation_id(self) -> int | None:
+        """The organisation whose power of attorney the decision rests on, if any."""
+        return self.power_of_attorney.organisation_id if self.power_of_attorney is not None else None
+
+    @property
     def valid_until(self) -> datetime | None:
         if self.representation is not None:
             return self.representation.ends_at
@@ -148,26 +169,36 @@ _NONE = Decision(False, Reason.NO_POWER_OF_ATTORNEY)
 # PostgreSQL. No query compiling, no model instances, no ``Meta.ordering`` joins on the way.
 
 
-def _permit_query(*, parties: Q, right_id, permission_id, now) -> QuerySet:
+def _permit_query(*, parties: Q, member: Q | None, right_id, permission_id, now) -> QuerySet:
     """The fast path's question as a queryset: the newest-ending mandate in force now with the
-    right and its guardian row on the grantor's file, in period (both must agree)."""
+    right and its guardian row on the grantor's file, in period (both must agree).
+
+    Without ``member`` the mandates are a person's own (``parties`` names the attorney). With it they
+    are organisations' mandates, and the row must be that member's own: an active, verified person
+    whose access to the mandate is current (the row exists only while it is).
+    """
     object_permission = CitizenFileUserObjectPermission.all_rows.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gt=now),
         power_of_attorney=OuterRef("pk"),
         permission_id=permission_id,
         valid_from__lte=now,
     )
+    mandates = PowerOfAttorney.objects.in_force(now).filter(parties, rights=right_id)
+    if member is not None:
+        mandates = mandates.filter(organisation__isnull=False)
+        object_permission = object_permission.filter(
+            member, user__identity_verified_at__isnull=False, user__is_active=True
+        )
     return (
-        PowerOfAttorney.objects.in_force(now)
-        .filter(parties, rights=right_id)
-        .filter(Exists(object_permission))
+        mandates.filter(Exists(object_permission))
         .order_by("-valid_until")
-        .values_list("pk", "valid_until")[:1]
+        .values_list("pk", "valid_until", "organisation_id")[:1]
     )
 
 
 class _PermitStatement:
-    """``_permit_query`` compiled once for one shape of ``parties`` (e.g. by user or by CPR number).
+    """``_permit_query`` compiled once for one shape of ``parties`` and ``member`` (by user or by CPR
+    number, a person's mandates or an organisation's).
 
     It is compiled with placeholder values that nothing real equals, and the positions where they
     end up among the SQL's parameters are remembered; every other parameter (a status, ``True``) is
@@ -177,10 +208,20 @@ class _PermitStatement:
     _NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
     _RIGHT, _PERMISSION = -907_000_001, -907_000_002
 
-    def __init__(self, lookups: tuple[str, ...], sample_values: tuple):
+    def __init__(
+        self, lookups: tuple[str, ...], sample_values: tuple, member_lookups: tuple[str, ...] | None
+    ):
         placeholders = [self._placeholder(value, n) for n, value in enumerate(sample_values)]
+        party_count = len(lookups) if member_lookups is not None else len(placeholders)
+        parties = dict(zip(lookups, placeholders[:party_count], strict=True))
+        member = (
+            Q(**dict(zip(member_lookups, placeholders[party_count:], strict=True)))
+            if member_lookups is not None
+            else None
+        )
         query = _permit_query(
-            parties=Q(**dict(zip(lookups, placeholders, strict=True))),
+            parties=Q(**parties),
+            member=member,
             right_id=self._RIGHT,
             permission_id=self._PERMISSION,
             now=self._NOW,
@@ -208,7 +249,7 @@ class _PermitStatement:
 
 
 _CONSTANT = object()
-_statements: dict[tuple[str, ...], _PermitStatement] = {}
+_statements: dict[tuple, _PermitStatement] = {}
 
 
 @functools.cache
@@ -234,39 +275,73 @@ def _prepared_cursor():
         return connection._prepare_cursor(_always_prepared_cursor_class()(connection.connection))
 
 
-def _permit_now(*, parties: Q, right: Right) -> PowerOfAttorney | None:
-    """A mandate in force now with the right and its guardian row on the grantor's file, in period."""
+def _simple(condition: Q | None) -> bool:
+    return condition is None or (
+        all(isinstance(child, tuple) for child in condition.children) and not condition.negated
+    )
+
+
+def _permit_now(*, parties: Q, right: Right, member: Q | None = None) -> PowerOfAttorney | None:
+    """A mandate in force now with the right and its guardian row on the grantor's file, in period:
+    a person's own (``parties`` names the attorney), or with ``member`` an organisation's, used by
+    that member."""
     now = timezone.now()
-    simple = all(isinstance(child, tuple) for child in parties.children) and not parties.negated
-    if connection.vendor != "postgresql" or not simple:  # e.g. the embedded demo on SQLite
-        query = _permit_query(parties=parties, right_id=right.pk, permission_id=right.permission_id, now=now)
+    if connection.vendor != "postgresql" or not (_simple(parties) and _simple(member)):  # e.g. SQLite
+        query = _permit_query(
+            parties=parties, member=member, right_id=right.pk, permission_id=right.permission_id, now=now
+        )
         found = next(iter(query), None)
     else:
+        children = list(parties.children) + (list(member.children) if member is not None else [])
         lookups = tuple(lookup for lookup, _ in parties.children)
-        values = tuple(getattr(value, "pk", value) for _, value in parties.children)
-        statement = _statements.get(lookups)
+        member_lookups = tuple(lookup for lookup, _ in member.children) if member is not None else None
+        values = tuple(getattr(value, "pk", value) for _, value in children)
+        statement = _statements.get((lookups, member_lookups))
         if statement is None:
-            statement = _statements[lookups] = _PermitStatement(lookups, values)
+            statement = _statements[(lookups, member_lookups)] = _PermitStatement(
+                lookups, values, member_lookups
+            )
         params = statement.params(
             party_values=values, right_id=right.pk, permission_id=right.permission_id, now=now
         )
         with _prepared_cursor() as cursor:
             cursor.execute(statement.sql, params)
             found = cursor.fetchone()
-    return PowerOfAttorney(pk=found[0], valid_until=found[1]) if found else None
+    return PowerOfAttorney(pk=found[0], valid_until=found[1], organisation_id=found[2]) if found else None
 
 
 # --- The explanation from history -------------------------------------------------------------
 
 
-def _explain(
-    *, actor: User, principal: User, right: Right, at: datetime, authority_ids: set[int] | None
-) -> Decision:
-    mandates = list(
-        PowerOfAttorney.objects.filter(grantor=principal, attorney=actor, activated_at__isnull=False)
+def _history(mandates: QuerySet[PowerOfAttorney]) -> list[PowerOfAttorney]:
+    return list(
+        mandates.filter(activated_at__isnull=False)
         .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service")))
         .order_by("-valid_until")
     )
+
+
+def _explain(
+    *, actor: User, principal: User, right: Right, at: datetime, authority_ids: set[int] | None
+) -> Decision:
+    """The person's own mandates from the principal, at ``at``."""
+    mandates = _history(PowerOfAttorney.objects.filter(grantor=principal, attorney=actor))
+    return _explain_from(mandates, right=right, at=at, authority_ids=authority_ids)
+
+
+def _explain_from(
+    mandates: list[PowerOfAttorney],
+    *,
+    right: Right,
+    at: datetime,
+    authority_ids: set[int] | None,
+    usable=lambda mandate: True,
+) -> Decision:
+    """Why these mandates (newest-ending first, rights loaded) permit or deny ``right`` at ``at``.
+
+    ``usable`` says whether the actor may use a mandate that is in force and covers the right (an
+    organisation's member needs access to it); if not, the answer is "no access" to that mandate.
+    """
     if authority_ids is not None:
         # Only mandates with rights at these authorities: the answer reveals nothing about others.
         mandates = [
@@ -277,11 +352,14 @@ def _explain(
     covering = [m for m in mandates if any(r.pk == right.pk for r in m.rights.all())]
     if not covering:
         return Decision(False, Reason.RIGHT_NOT_GRANTED)
-    for mandate in covering:
-        if mandate.is_in_force(at):
+    in_force_covering = [mandate for mandate in covering if mandate.is_in_force(at)]
+    for mandate in in_force_covering:
+        if usable(mandate):
             return Decision(
                 True, Reason.POWER_OF_ATTORNEY, mandate, frozenset(r.code for r in mandate.rights.all())
             )
+    if in_force_covering:
+        return Decision(False, Reason.NO_ORGANISATION_ACCESS, in_force_covering[0])
     # A power of attorney in force that lacks the right is the real reason, not an older one with it
     # that has run out: "expired" would tell someone acting for the person that nothing is in force.
     in_force = [m for m in mandates if m.is_in_force(at)]
@@ -301,6 +379,54 @@ def _explain(
     if latest.ended_at is not None and latest.ended_at <= at and latest.ended_at < latest.valid_until:
         return Decision(False, Reason.REVOKED, latest)
     return Decision(False, Reason.EXPIRED, latest)
+
+
+# --- Organisations' mandates, used by their members ----------------------------------------------
+
+
+def _access_at(*, actor: User, at: datetime, organisation: Organisation | None = None) -> dict[int, set]:
+    """For each organisation the actor is a member of at ``at``: the mandates they had access to
+    then (ids), with ``None`` among them for access to all the organisation's mandates."""
+    memberships = Membership.objects.current(at).filter(user=actor)
+    if organisation is not None:
+        memberships = memberships.filter(organisation=organisation)
+    found: dict[int, set] = {
+        organisation_id: set() for organisation_id in memberships.values_list("organisation_id", flat=True)
+    }
+    if found:
+        for organisation_id, mandate_id in (
+            OrganisationAccess.objects.current(at)
+            .filter(membership__in=memberships)
+            .values_list("membership__organisation_id", "power_of_attorney_id")
+        ):
+            found[organisation_id].add(mandate_id)
+    return found
+
+
+def _explain_organisations(
+    *,
+    actor: User,
+    principal: User,
+    right: Right,
+    at: datetime,
+    authority_ids: set[int] | None,
+    organisation: Organisation | None = None,
+) -> Decision | None:
+    """The mandates from the principal to the organisations the actor belonged to at ``at`` (or to
+    ``organisation`` only), or None if there are none."""
+    access = _access_at(actor=actor, at=at, organisation=organisation)
+    if not access:
+        return None
+    mandates = _history(PowerOfAttorney.objects.filter(grantor=principal, organisation_id__in=access))
+    if not mandates:
+        return None
+
+    def usable(mandate: PowerOfAttorney) -> bool:
+        given = access[mandate.organisation_id]
+        return None in given or mandate.pk in given
+
+    decision = _explain_from(mandates, right=right, at=at, authority_ids=authority_ids, usable=usable)
+    return None if decision is _NONE else decision
 
 
 # --- Legal representatives: parental custody and guardianship ----------------------------------
@@ -380,7 +506,8 @@ def _explain_representation(
 
 
 def _either(by_mandate: Decision, by_representation: Decision | None) -> Decision:
-    """A permit on either basis permits; a denial is explained by a mandate unless there is none."""
+    """A permit on either basis permits; a denial is explained by the first basis (the person's own
+    mandates before an organisation's, mandates before representation) unless it has nothing."""
     if by_mandate.permitted or by_representation is None:
         return by_mandate
     if by_representation.permitted or by_mandate.reason == Reason.NO_POWER_OF_ATTORNEY:
@@ -398,18 +525,35 @@ def authorize(
     right: Right,
     at: datetime | None = None,
     authority_ids: set[int] | None = None,
+    organisation: Organisation | None = None,
+    through_organisations: bool = True,
 ) -> Decision:
     """Whether ``actor`` may use ``right`` for ``principal`` at ``at`` (now by default), and why.
 
     Only verified people act and are acted for; an inactive account acts for nobody. With
     ``authority_ids``, only mandates that include rights of those authorities explain a denial.
+
+    The bases, in order: the actor's own mandates, mandates to organisations the actor is a member
+    of with access to them (unless ``through_organisations`` is false), legal representation. With
+    ``organisation``, only that organisation's mandates count: the actor acts on its behalf.
     """
     if actor.pk == principal.pk:
         return _SELF
     if not (actor.is_active and actor.is_identity_verified and principal.is_identity_verified):
         return _NONE
+    if organisation is not None:
+        return _authorize_through(
+            actor=actor,
+            principal=principal,
+            right=right,
+            at=at,
+            authority_ids=authority_ids,
+            organisation=organisation,
+        )
     if at is None:
         permit = _permit_now(parties=Q(grantor=principal, attorney=actor), right=right)
+        if permit is None and through_organisations:
+            permit = _permit_now(parties=Q(grantor=principal), member=Q(user=actor), right=right)
         if permit is not None:
             return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
         # Legal representatives, after the mandates.
@@ -422,6 +566,13 @@ def authorize(
             return _permit_by_representation(representation)
     when = at or timezone.now()
     decision = _explain(actor=actor, principal=principal, right=right, at=when, authority_ids=authority_ids)
+    if not decision.permitted and through_organisations:
+        decision = _either(
+            decision,
+            _explain_organisations(
+                actor=actor, principal=principal, right=right, at=when, authority_ids=authority_ids
+            ),
+        )
     if not decision.permitted:
         decision = _either(
             decision,
@@ -429,6 +580,11 @@ def authorize(
                 actor=actor, principal=principal, right=right, at=when, authority_ids=authority_ids
             ),
         )
+    return _out_of_step_denied(decision, at)
+
+
+def _out_of_step_denied(decision: Decision, at: datetime | None) -> Decision:
+    """For the present moment history never permits on its own: the fast path already said no."""
     if decision.permitted and at is None:
         logger.error(
             "%s is in force but its permission row is missing",
@@ -436,6 +592,33 @@ def authorize(
         )
         return _NONE
     return decision
+
+
+def _authorize_through(
+    *,
+    actor: User,
+    principal: User,
+    right: Right,
+    at: datetime | None,
+    authority_ids: set[int] | None,
+    organisation: Organisation,
+) -> Decision:
+    """``authorize`` for the actor acting on behalf of one organisation: its mandates only."""
+    if at is None:
+        permit = _permit_now(
+            parties=Q(grantor=principal, organisation=organisation), member=Q(user=actor), right=right
+        )
+        if permit is not None:
+            return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
+    decision = _explain_organisations(
+        actor=actor,
+        principal=principal,
+        right=right,
+        at=at or timezone.now(),
+        authority_ids=authority_ids,
+        organisation=organisation,
+    )
+    return _out_of_step_denied(decision or _NONE, at)
 
 
 def can_act_for(actor: User, principal: User, right: Right, *, at: datetime | None = None) -> bool:
@@ -446,13 +629,31 @@ def can_act_for(actor: User, principal: User, right: Right, *, at: datetime | No
 
 
 def authorize_by_cpr(
-    *, actor_national_id: str, principal_national_id: str, right: Right, at: datetime | None = None
+    *,
+    actor_national_id: str,
+    principal_national_id: str,
+    right: Right,
+    at: datetime | None = None,
+    organisation_cvr: str | None = None,
 ) -> Decision:
     """An authority's question "may A act for B with right R?" by CPR numbers, explained only from
     mandates that include that authority's rights. A CPR number nobody has verified is answered like
-    "no power of attorney", so the answer does not tell whether a person uses the portal."""
+    "no power of attorney", so the answer does not tell whether a person uses the portal.
+
+    With ``organisation_cvr`` the question is "may A act for B on behalf of organisation C": only
+    that organisation's mandates count, used by A as its member. Without it, only A's own mandates
+    and legal representation count: an organisation's mandate is not A's own.
+    """
     if actor_national_id == principal_national_id:
         return _SELF
+    if organisation_cvr is not None:
+        return _authorize_by_cpr_through(
+            actor_national_id=actor_national_id,
+            principal_national_id=principal_national_id,
+            right=right,
+            at=at,
+            organisation_cvr=organisation_cvr,
+        )
     if at is None:
         permit = _permit_now(
             parties=Q(grantor__national_id=principal_national_id, attorney__national_id=actor_national_id),
@@ -476,29 +677,82 @@ def authorize_by_cpr(
         )
         if representation is not None:
             return _permit_by_representation(representation)
-    people = {
-        person.national_id: person
-        for person in User.objects.filter(
-            national_id__in=[actor_national_id, principal_national_id], identity_verified_at__isnull=False
-        )
-    }
+    people = _verified_people(actor_national_id, principal_national_id)
     actor, principal = people.get(actor_national_id), people.get(principal_national_id)
     if actor is None or principal is None:
         return _NONE
     return authorize(
-        actor=actor, principal=principal, right=right, at=at, authority_ids={right.service.authority_id}
+        actor=actor,
+        principal=principal,
+        right=right,
+        at=at,
+        authority_ids={right.service.authority_id},
+        through_organisations=False,
     )
 
 
+def _verified_people(*national_ids: str) -> dict[str, User]:
+    return {
+        person.national_id: person
+        for person in User.objects.filter(national_id__in=national_ids, identity_verified_at__isnull=False)
+    }
+
+
+def _authorize_by_cpr_through(
+    *,
+    actor_national_id: str,
+    principal_national_id: str,
+    right: Right,
+    at: datetime | None,
+    organisation_cvr: str,
+) -> Decision:
+    if at is None:
+        permit = _permit_now(
+            parties=Q(grantor__national_id=principal_national_id, organisation__cvr=organisation_cvr),
+            member=Q(user__national_id=actor_national_id),
+            right=right,
+        )
+        if permit is not None:
+            return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
+    people = _verified_people(actor_national_id, principal_national_id)
+    actor, principal = people.get(actor_national_id), people.get(principal_national_id)
+    organisation = Organisation.objects.filter(cvr=organisation_cvr).first()
+    if actor is None or principal is None or organisation is None:
+        return _NONE
+    return authorize(
+        actor=actor,
+        principal=principal,
+        right=right,
+        at=at,
+        authority_ids={right.service.authority_id},
+        organisation=organisation,
+    )
+
+
+def organisation_mandates_usable_by(actor: User, at: datetime | None = None) -> Q:
+    """Organisations' mandates the actor has access to as a member at ``at`` (now by default):
+    those given to them one by one, and all of an organisation's where they have access to all."""
+    memberships = Membership.objects.current(at).filter(user=actor)
+    access = OrganisationAccess.objects.current(at).filter(membership__in=memberships)
+    return Q(
+        organisation_id__in=access.filter(power_of_attorney__isnull=True).values(
+            "membership__organisation_id"
+        )
+    ) | Q(pk__in=access.filter(power_of_attorney__isnull=False).values("power_of_attorney_id"))
+
+
 def mandates_in_force(*, attorney: User, grantor: User | None = None) -> QuerySet[PowerOfAttorney]:
-    """Mandates the attorney can use right now (optionally from one grantor), grantor and rights loaded."""
-    if not attorney.is_identity_verified:
+    """Mandates the attorney can use right now (optionally from one grantor), grantor and rights
+    loaded: their own, and organisations' they have access to as a member."""
+    if not (attorney.is_identity_verified and attorney.is_active):
         return PowerOfAttorney.objects.none()
-    mandates = PowerOfAttorney.objects.in_force().filter(attorney=attorney)
+    mandates = PowerOfAttorney.objects.in_force().filter(
+        Q(attorney=attorney) | organisation_mandates_usable_by(attorney)
+    )
     if grantor is not None:
         mandates = mandates.filter(grantor=grantor)
     return (
-        mandates.select_related("grantor")
+        mandates.select_related("grantor", "organisation")
         .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service__authority")))
         .order_by("grantor__name")
     )
@@ -533,6 +787,8 @@ class Principal:
     person: User
     rights: list[Right]
     bases: list[str]
+    #: The organisations through whose mandates the actor acts for the person (none for their own).
+    organisations: list[Organisation] = field(default_factory=list)
 
 
 def principals_in_force(*, actor: User, principal_id: int | None = None) -> list[Principal]:
@@ -543,10 +799,14 @@ def principals_in_force(*, actor: User, principal_id: int | None = None) -> list
     if principal_id is not None:
         mandates = mandates.filter(grantor_id=principal_id)
     for mandate in mandates:
-        entry = found.setdefault(mandate.grantor_id, {"person": mandate.grantor, "rights": {}, "bases": []})
+        entry = found.setdefault(
+            mandate.grantor_id, {"person": mandate.grantor, "rights": {}, "bases": [], "organisations": []}
+        )
         entry["rights"].update((right.pk, right) for right in mandate.rights.all())
         if Basis.POWER_OF_ATTORNEY not in entry["bases"]:
             entry["bases"].append(Basis.POWER_OF_ATTORNEY)
+        if mandate.organisation is not None and mandate.organisation not in entry["organisations"]:
+            entry["organisations"].append(mandate.organisation)
     relations = list(representations_in_force(representative=actor))
     if relations:
         people = User.objects.filter(
@@ -560,14 +820,21 @@ def principals_in_force(*, actor: User, principal_id: int | None = None) -> list
             person = by_cpr.get(relation.represented_national_id)
             if person is None:
                 continue
-            entry = found.setdefault(person.pk, {"person": person, "rights": {}, "bases": []})
+            entry = found.setdefault(
+                person.pk, {"person": person, "rights": {}, "bases": [], "organisations": []}
+            )
             rights = covered.setdefault((relation.kind, relation.scope), _rights_of([relation]))
             entry["rights"].update((right.pk, right) for right in rights)
             if relation.kind not in entry["bases"]:
                 entry["bases"].append(relation.kind)
     return sorted(
         (
-            Principal(e["person"], sorted(e["rights"].values(), key=lambda r: r.code), e["bases"])
+            Principal(
+                e["person"],
+                sorted(e["rights"].values(), key=lambda r: r.code),
+                e["bases"],
+                e["organisations"],
+            )
             for e in found.values()
         ),
         key=lambda p: p.person.name,
@@ -674,24 +941,58 @@ def grant_refusal(*, grantor: User, rights: Iterable[Right], guardian: User | No
 # --- The guardian projection --------------------------------------------------------------------
 
 
-def grant_object_permissions(mandate: PowerOfAttorney) -> None:
-    """One guardian row per right on the grantor's file at the right's authority, with the period."""
+def grant_object_permissions(mandate: PowerOfAttorney, *, users: Iterable[User] | None = None) -> None:
+    """One guardian row per right on the grantor's file at the right's authority, with the period:
+    for the attorney, or for each member with access to an organisation's mandate (or ``users``)."""
     from authorities.catalogue.services import get_or_create_citizen_file
 
+    if users is None:
+        users = _members_with_access(mandate) if mandate.organisation_id else [mandate.attorney]
+    users = list(users)
+    if not users:
+        return
     rows = []
     for right in mandate.rights.select_related("service__authority", "permission"):
         citizen_file = get_or_create_citizen_file(citizen=mandate.grantor, authority=right.service.authority)
-        rows.append(
+        rows.extend(
             CitizenFileUserObjectPermission(
-                user=mandate.attorney,
+                user=user,
                 permission=right.permission,
                 content_object=citizen_file,
                 power_of_attorney=mandate,
                 valid_from=mandate.valid_from,
                 valid_until=mandate.valid_until,
             )
+            for user in users
         )
     CitizenFileUserObjectPermission.all_rows.bulk_create(rows)
+
+
+def _members_with_access(mandate: PowerOfAttorney) -> list[User]:
+    memberships = Membership.objects.current().filter(organisation_id=mandate.organisation_id)
+    access = OrganisationAccess.objects.current().filter(
+        Q(power_of_attorney=mandate) | Q(power_of_attorney__isnull=True), membership__in=memberships
+    )
+    return list(User.objects.filter(memberships__in=memberships.filter(access__in=access)).distinct())
+
+
+def project_member_access(membership: Membership) -> None:
+    """Rewrite a member's guardian rows on their organisation's mandates after their access or
+    membership changed: rows for exactly the mandates in force they may use now, none once they left."""
+    if membership.user_id is None:
+        return
+    CitizenFileUserObjectPermission.all_rows.filter(
+        user_id=membership.user_id, power_of_attorney__organisation_id=membership.organisation_id
+    ).delete()
+    usable = (
+        PowerOfAttorney.objects.filter(
+            organisation_id=membership.organisation_id, status=Status.ACTIVE, valid_until__gt=timezone.now()
+        )
+        .filter(organisation_mandates_usable_by(membership.user))
+        .select_related("grantor")
+    )
+    for mandate in usable:
+        grant_object_permissions(mandate, users=[membership.user])
 
 
 def remove_object_permissions(mandates: Iterable[PowerOfAttorney] | PowerOfAttorney) -> None:

@@ -161,3 +161,13 @@ def mandates_in_force_at_authority(
     return mandates.select_related("grantor", "attorney").prefetch_related(
         Prefetch("rights", queryset=own_rights, to_attr="own_rights")
     )
+
+
+def organisation_mandates(organisation) -> QuerySet[PowerOfAttorney]:
+    """The powers of attorney given to an organisation that are waiting or in force, newest first."""
+    return (
+        PowerOfAttorney.objects.filter(organisation=organisation, status__in=[Status.PENDING, Status.ACTIVE])
+        .select_related("grantor")
+        .prefetch_related(_rights_with_authority())
+        .order_by("-created_at")
+    )

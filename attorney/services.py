@@ -23,6 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from authorities.catalogue.models import Right
+from organisations.cvr import normalize_cvr
+from organisations.models import Membership, Organisation, Role
+from organisations.selectors import organisation_by_cvr_and_name
 from portal.audit import record_event, record_events
 from portal.cpr import normalize_cpr
 from portal.errors import Conflict, Invalid, NotAllowed
@@ -42,12 +45,13 @@ from .models import (
     EmergencyStatus,
     JointAppointment,
     JointMode,
+    OrganisationAccess,
     PowerOfAttorney,
     RequesterBlock,
     RequestStatus,
     Status,
 )
-from .policy import grant_object_permissions, grant_refusal, remove_object_permissions
+from .policy import grant_object_permissions, grant_refusal, project_member_access, remove_object_permissions
 from .signals import power_of_attorney_changed, powers_of_attorney_changed
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -117,7 +121,12 @@ def _audit_arguments(action: str, mandate: PowerOfAttorney, actor: User | None, 
         "actor": actor,
         "principal": actor,
         "target": mandate,
-        "details": {"grantor": mandate.grantor_id, "attorney": mandate.attorney_id, **details},
+        "details": {
+            "grantor": mandate.grantor_id,
+            "attorney": mandate.attorney_id,
+            **({"organisation": mandate.organisation_id} if mandate.organisation_id else {}),
+            **details,
+        },
     }
 
 
@@ -125,8 +134,20 @@ def _audit(action: str, mandate: PowerOfAttorney, actor: User | None, **details)
     record_event(**_audit_arguments(action, mandate, actor, **details))
 
 
+def _attorney_side(mandate: PowerOfAttorney) -> list[User]:
+    """Who speaks for the attorney: the person, or an organisation's current administrators."""
+    if mandate.organisation_id:
+        return [
+            membership.user
+            for membership in Membership.objects.current()
+            .filter(organisation_id=mandate.organisation_id, role=Role.ADMINISTRATOR)
+            .select_related("user")
+        ]
+    return [mandate.attorney] if mandate.attorney_id else []
+
+
 def _notify_parties(mandate: PowerOfAttorney, event: str, *, to: Iterable[User] | None = None) -> None:
-    recipients = list(to) if to is not None else [mandate.grantor, mandate.attorney]
+    recipients = list(to) if to is not None else [mandate.grantor, *_attorney_side(mandate)]
     link = reverse("attorney:detail", args=[mandate.pk])
     for recipient in recipients:
         if recipient is None:
@@ -168,14 +189,23 @@ def _end(
 
 
 def _identical_open_mandate_exists(
-    *, grantor: User, attorney: User | None, invitee_national_id: str, rights: list[Right], exclude=None
+    *,
+    grantor: User,
+    attorney: User | None,
+    invitee_national_id: str,
+    rights: list[Right],
+    exclude=None,
+    organisation: Organisation | None = None,
 ) -> bool:
     wanted = {right.pk for right in rights}
-    same_person = (
-        Q(attorney=attorney)
-        if attorney
-        else Q(attorney__isnull=True, invitee_national_id=invitee_national_id)
-    )
+    if organisation is not None:
+        same_person = Q(organisation=organisation)
+    elif attorney:
+        same_person = Q(attorney=attorney)
+    else:
+        same_person = Q(
+            attorney__isnull=True, invitee_national_id=invitee_national_id, organisation__isnull=True
+        )
     candidates = (
         PowerOfAttorney.objects.filter(
             same_person, grantor=grantor, status__in=[Status.PENDING, Status.ACTIVE]
@@ -225,12 +255,14 @@ def _create(
     registered_by: User | None = None,
     paper_document=None,
     joint_appointment: JointAppointment | None = None,
+    organisation: Organisation | None = None,
 ) -> PowerOfAttorney:
     mandate = PowerOfAttorney(
         grantor=grantor,
         attorney=attorney,
-        invitee_national_id="" if attorney else invitee_national_id,
-        invitee_name="" if attorney else invitee_name,
+        organisation=organisation,
+        invitee_national_id="" if attorney or organisation else invitee_national_id,
+        invitee_name="" if attorney or organisation else invitee_name,
         valid_from=valid_from,
         valid_until=valid_until,
         created_by=created_by,
@@ -309,14 +341,9 @@ def _grant(
     require_verified_identity(grantor)
     if cpr == grantor.national_id:
         raise ValidationError({"attorney_national_id": _("You cannot appoint yourself.")})
-    rights = _validate_rights(rights)
-    _validate_period(valid_from, valid_until)
-    refusal = grant_refusal(grantor=grantor, rights=rights, guardian=guardian)
-    if refusal is not None:
-        raise ValidationError(refusal, code="grant_refused")
-
-    # Serialise grants by the same grantor so two identical submissions cannot both pass.
-    User.objects.select_for_update(of=("self",)).filter(pk=grantor.pk).first()
+    rights = _check_grant(
+        grantor=grantor, rights=rights, valid_from=valid_from, valid_until=valid_until, guardian=guardian
+    )
     # Only a verified account with the same name is the attorney. Otherwise (no account, an
     # unverified one, another name) it waits as an invitation for the CPR number and name: the
     # grantor sees the same outcome in every case, so the form tells nobody who uses the portal.
@@ -356,6 +383,117 @@ def _grant(
     )
     if notify_parties:
         _notify_parties(mandate, "granted")
+    return mandate
+
+
+def _check_grant(
+    *,
+    grantor: User,
+    rights: Iterable[Right],
+    valid_from: datetime.datetime,
+    valid_until: datetime.datetime,
+    guardian: User | None = None,
+) -> list[Right]:
+    """The rules every grant keeps, whoever the attorney: known rights, a sound period, a grantor who
+    may give these rights (``policy.grant_refusal``). Then grants by the same grantor are
+    serialised, so two identical submissions cannot both pass the duplicate check that follows."""
+    rights = _validate_rights(rights)
+    _validate_period(valid_from, valid_until)
+    refusal = grant_refusal(grantor=grantor, rights=rights, guardian=guardian)
+    if refusal is not None:
+        raise ValidationError(refusal, code="grant_refused")
+    User.objects.select_for_update(of=("self",)).filter(pk=grantor.pk).first()
+    return rights
+
+
+def grant_power_of_attorney_to_organisation(
+    *,
+    acting_user: User,
+    cvr: str,
+    organisation_name: str,
+    rights: Iterable[Right],
+    valid_from: datetime.datetime,
+    valid_until: datetime.datetime,
+) -> PowerOfAttorney:
+    """The grantor (the acting user) gives a power of attorney to an organisation, named by CVR
+    number *and* name as registered; one of its administrators must accept it. Its members then act
+    with the access its administrators give them, within the same rights and period.
+
+    The same rules as ``grant_power_of_attorney`` apply to the grantor and the rights.
+    """
+    try:
+        cvr = normalize_cvr(cvr)
+    except ValidationError as error:
+        raise ValidationError({"cvr": error.messages}) from None
+    organisation = organisation_by_cvr_and_name(cvr=cvr, name=organisation_name or "")
+    if organisation is None:
+        raise ValidationError(
+            {
+                "organisation_name": _(
+                    "No organisation with this CVR number and name can receive powers of attorney in the "
+                    "portal. Check the number and the name as registered."
+                )
+            }
+        )
+    with transaction.atomic(durable=True):
+        require_verified_identity(acting_user)
+        return _grant_to_organisation(
+            grantor=acting_user,
+            created_by=acting_user,
+            organisation=organisation,
+            rights=rights,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+
+
+def _grant_to_organisation(
+    *,
+    grantor: User,
+    created_by: User,
+    organisation: Organisation,
+    rights: Iterable[Right],
+    valid_from: datetime.datetime,
+    valid_until: datetime.datetime,
+    replaces: PowerOfAttorney | None = None,
+) -> PowerOfAttorney:
+    rights = _check_grant(grantor=grantor, rights=rights, valid_from=valid_from, valid_until=valid_until)
+    if _identical_open_mandate_exists(
+        grantor=grantor,
+        attorney=None,
+        invitee_national_id="",
+        rights=rights,
+        exclude=replaces,
+        organisation=organisation,
+    ):
+        raise ValidationError(
+            _(
+                "This organisation already has, or has been offered, a power of attorney with exactly these rights."
+            )
+        )
+    mandate = _create(
+        grantor=grantor,
+        attorney=None,
+        invitee_national_id="",
+        invitee_name="",
+        rights=rights,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        created_by=created_by,
+        basis=Basis.DIGITAL,
+        replaces=replaces,
+        organisation=organisation,
+    )
+    _audit(
+        "granted",
+        mandate,
+        created_by,
+        rights=sorted(r.code for r in rights),
+        valid_from=valid_from.isoformat(),
+        valid_until=valid_until.isoformat(),
+        replaces=str(replaces.pk) if replaces else None,
+    )
+    _notify_parties(mandate, "granted")
     return mandate
 
 
@@ -420,7 +558,8 @@ def accept(*, power_of_attorney: PowerOfAttorney, acting_user: User) -> PowerOfA
             raise NotAllowed(_("This power of attorney is not addressed to you."))
         if mandate.valid_until <= timezone.now():
             raise Conflict(_("This power of attorney has already ended."), code="ended")
-        mandate.attorney = acting_user
+        if not mandate.organisation_id:
+            mandate.attorney = acting_user
         _activate(mandate, by=acting_user)
         _audit("accepted", mandate, acting_user)
         _notify_parties(mandate, "accepted")
@@ -433,7 +572,7 @@ def decline(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: st
         mandate = _lock(power_of_attorney)
         if not _is_addressed_to(mandate, acting_user):
             raise NotAllowed(_("This power of attorney is not addressed to you."))
-        if mandate.attorney_id is None:
+        if mandate.attorney_id is None and not mandate.organisation_id:
             mandate.attorney = acting_user
             mandate.save(update_fields=["attorney"])
         _end(mandate, Status.DECLINED, by=acting_user, reason=reason)
@@ -455,7 +594,7 @@ def revoke(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str
 
 
 def resign(*, power_of_attorney: PowerOfAttorney, acting_user: User, reason: str = "") -> PowerOfAttorney:
-    """The attorney steps down; the grantor is told."""
+    """The attorney steps down (for an organisation, one of its administrators); the grantor is told."""
     return _end_by_party(
         power_of_attorney=power_of_attorney,
         acting_user=acting_user,
@@ -478,7 +617,11 @@ def _end_by_party(
     """One party ends the power of attorney: only that party may, and both are told."""
     with transaction.atomic(durable=True):
         mandate = _lock(power_of_attorney)
-        if acting_user.pk != getattr(mandate, f"{party}_id"):
+        if party == "grantor" or not mandate.organisation_id:
+            speaks = acting_user.pk == getattr(mandate, f"{party}_id")
+        else:  # an organisation resigns by one of its administrators
+            speaks = _is_addressed_to(mandate, acting_user)
+        if not speaks:
             raise NotAllowed(refusal)
         _end(mandate, status, by=acting_user, reason=reason)
         _audit(status, mandate, acting_user, reason=reason)
@@ -621,6 +764,7 @@ def renew(
         new = _create(
             grantor=old.grantor,
             attorney=old.attorney,
+            organisation=old.organisation,
             invitee_national_id="",
             invitee_name="",
             rights=list(old.rights.all()),
@@ -653,6 +797,16 @@ def change(
         if old.status not in (Status.ACTIVE, Status.PENDING):
             raise Conflict(_("An ended power of attorney cannot be changed."), code="transition")
         _refuse_emergency(old)
+        if old.organisation_id:
+            return _grant_to_organisation(
+                grantor=old.grantor,
+                created_by=acting_user,
+                organisation=old.organisation,
+                rights=rights,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                replaces=old,
+            )
         return _grant(
             grantor=old.grantor,
             attorney_national_id=old.attorney.national_id if old.attorney_id else old.invitee_national_id,
@@ -675,12 +829,117 @@ def _refuse_emergency(mandate: PowerOfAttorney) -> None:
 
 
 def _is_addressed_to(mandate: PowerOfAttorney, user: User) -> bool:
-    """The attorney named, or for an invitation the verified person with its CPR number and name."""
+    """The attorney named, for an invitation the verified person with its CPR number and name, for
+    an organisation one of its current administrators."""
     if not user.is_identity_verified:
         return False
+    if mandate.organisation_id:
+        return any(administrator.pk == user.pk for administrator in _attorney_side(mandate))
     if mandate.attorney_id is not None:
         return mandate.attorney_id == user.pk
     return mandate.invitee_national_id == user.national_id and names_match(mandate.invitee_name, user.name)
+
+
+# --- Organisations' members and their access ------------------------------------------------
+
+
+def _lock_current_member(membership: Membership, acting_user: User) -> Membership:
+    """The membership locked, after checking the acting user administers its organisation now."""
+    require_verified_identity(acting_user)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("organisation", "user")
+        .get(pk=membership.pk)
+    )
+    administers = (
+        Membership.objects.current()
+        .filter(organisation_id=membership.organisation_id, user=acting_user, role=Role.ADMINISTRATOR)
+        .exists()
+    )
+    if not administers:
+        raise NotAllowed(_("Only an administrator of the organisation can do this."))
+    if not membership.has_joined or membership.has_left:
+        raise Conflict(
+            _("Only a member who has joined, and not left, can be given access."), code="not_member"
+        )
+    return membership
+
+
+def _audit_access(action: str, access: OrganisationAccess, acting_user: User) -> None:
+    mandate = access.power_of_attorney
+    record_event(
+        action=f"organisation.{action}",
+        actor=acting_user,
+        # The grantor sees in "done in my name" who was let use their power of attorney.
+        principal=mandate.grantor if mandate is not None else None,
+        target=access,
+        details={
+            "organisation": access.membership.organisation_id,
+            "member": access.membership.user_id,
+            "power_of_attorney": str(mandate.pk) if mandate is not None else None,
+        },
+    )
+
+
+def give_organisation_access(
+    *, acting_user: User, membership: Membership, power_of_attorney: PowerOfAttorney | None = None
+) -> OrganisationAccess:
+    """An administrator lets a member use one of the organisation's powers of attorney, or all of
+    them now and later (``power_of_attorney`` None). From then on the member acts for the grantor
+    within its rights and period; the grantor can see who was given access."""
+    with transaction.atomic(durable=True):
+        membership = _lock_current_member(membership, acting_user)
+        mandate = None
+        if power_of_attorney is not None:
+            mandate = _lock(power_of_attorney)
+            if mandate.organisation_id != membership.organisation_id:
+                raise NotAllowed(_("This power of attorney is not given to the organisation."))
+            if mandate.is_ended:
+                raise Conflict(_("This power of attorney has ended."), code="ended")
+        open_access = OrganisationAccess.objects.filter(membership=membership, removed_at__isnull=True)
+        if open_access.filter(power_of_attorney__isnull=True).exists() or (
+            mandate is not None and open_access.filter(power_of_attorney=mandate).exists()
+        ):
+            raise Conflict(_("The member already has this access."), code="already")
+        access = OrganisationAccess.objects.create(
+            membership=membership, power_of_attorney=mandate, granted_by=acting_user
+        )
+        if mandate is None:
+            # Access to all replaces access one by one: one row says it all.
+            open_access.filter(power_of_attorney__isnull=False).update(
+                removed_at=access.granted_at, removed_by=acting_user
+            )
+        project_member_access(membership)
+        _audit_access("access_given", access, acting_user)
+    return access
+
+
+def remove_organisation_access(*, acting_user: User, access: OrganisationAccess) -> OrganisationAccess:
+    """An administrator takes a member's access away; it stops at the member's next request."""
+    with transaction.atomic(durable=True):
+        access = (
+            OrganisationAccess.objects.select_for_update(of=("self",))
+            .select_related("power_of_attorney__grantor", "membership")
+            .get(pk=access.pk)
+        )
+        _lock_current_member(access.membership, acting_user)
+        if access.removed_at is not None:
+            raise Conflict(_("This access has already been removed."), code="already")
+        access.removed_at = timezone.now()
+        access.removed_by = acting_user
+        access.save(update_fields=["removed_at", "removed_by"])
+        project_member_access(access.membership)
+        _audit_access("access_removed", access, acting_user)
+    return access
+
+
+def end_member_access(*, membership: Membership, acting_user: User) -> None:
+    """A membership ended (``organisations.services.end_membership``, same transaction): its access
+    ends with it, and the member's permission rows go at once."""
+    OrganisationAccess.objects.filter(membership=membership, removed_at__isnull=True).update(
+        removed_at=membership.left_at, removed_by=acting_user
+    )
+    project_member_access(membership)
 
 
 # --- Requests from a relative ---------------------------------------------------------------

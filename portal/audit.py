@@ -20,19 +20,24 @@ from .models import AuditEvent, AuditLogQueue, User
 #: While someone acts for another person: that person's id and the bases the acting rests on (power
 #: of attorney, parental custody, guardianship), set by the act-for middleware. Events done for that
 #: person carry the bases, so histories say on what grounds something was done in their name.
-current_acting_basis: contextvars.ContextVar[tuple[int, tuple[str, ...]] | None] = contextvars.ContextVar(
-    "current_acting_basis", default=None
+current_acting_basis: contextvars.ContextVar[tuple[int, tuple[str, ...], tuple[dict, ...]] | None] = (
+    contextvars.ContextVar("current_acting_basis", default=None)
 )
 
 
 def _with_acting_basis(details: dict, actor: User | None, principal: User | None) -> dict:
+    """What is done for the person acted for carries the bases it rests on, and the organisations
+    (CVR number and name) through whose powers of attorney the actor acts, if any."""
     acting = current_acting_basis.get()
     if acting is None or actor is None or principal is None or actor.pk == principal.pk:
         return details
-    principal_id, bases = acting
+    principal_id, bases, organisations = acting
     if principal_id != principal.pk or "basis" in details:
         return details
-    return {**details, "basis": list(bases)}
+    details = {**details, "basis": list(bases)}
+    if organisations:
+        details["organisations"] = list(organisations)
+    return details
 
 
 def entry_bytes(event: AuditEvent) -> bytes:

@@ -31,6 +31,17 @@ class Action(models.TextChoices):
     REPRESENTATION_CHANGED = "representation.changed", _("Legal representation changed")
     REPRESENTATION_ENDED = "representation.ended", _("Legal representation ended")
     REPRESENTATION_REGISTER_IMPORTED = "representation.register_imported", _("Register extract imported")
+    # Organisations as attorneys: their members, and who of them may use which power of attorney
+    ORGANISATION_REGISTERED = "organisation.registered", _("Organisation registered")
+    ORGANISATION_MEMBER_INVITED = "organisation.member_invited", _("Invited to an organisation")
+    ORGANISATION_MEMBER_JOINED = "organisation.member_joined", _("Joined an organisation")
+    ORGANISATION_MEMBER_ROLE_CHANGED = (
+        "organisation.member_role_changed",
+        _("Role in an organisation changed"),
+    )
+    ORGANISATION_MEMBER_LEFT = "organisation.member_left", _("Left an organisation")
+    ORGANISATION_ACCESS_GIVEN = "organisation.access_given", _("Access to a power of attorney given")
+    ORGANISATION_ACCESS_REMOVED = "organisation.access_removed", _("Access to a power of attorney removed")
     # Requests from a relative
     ATTORNEY_REQUEST_CREATED = "attorney_request.created", _("Power of attorney asked for")
     ATTORNEY_REQUEST_APPROVED = "attorney_request.approved", _("Request for a power of attorney approved")
@@ -106,6 +117,15 @@ SENTENCES = {
     Action.REPRESENTATION_CHANGED: _("changed a legal representation"),
     Action.REPRESENTATION_ENDED: _("ended a legal representation"),
     Action.REPRESENTATION_REGISTER_IMPORTED: _("imported the register's extract"),
+    Action.ORGANISATION_REGISTERED: _("registered an organisation"),
+    Action.ORGANISATION_MEMBER_INVITED: _("invited someone to the organisation"),
+    Action.ORGANISATION_MEMBER_JOINED: _("joined the organisation"),
+    Action.ORGANISATION_MEMBER_ROLE_CHANGED: _("changed a member's role in the organisation"),
+    Action.ORGANISATION_MEMBER_LEFT: _("ended a membership of the organisation"),
+    Action.ORGANISATION_ACCESS_GIVEN: _("gave a member access to the organisation's powers of attorney"),
+    Action.ORGANISATION_ACCESS_REMOVED: _(
+        "removed a member's access to the organisation's powers of attorney"
+    ),
     Action.ATTORNEY_REQUEST_CREATED: _("asked for a power of attorney"),
     Action.ATTORNEY_REQUEST_APPROVED: _("approved a request for a power of attorney"),
     Action.ATTORNEY_REQUEST_REJECTED: _("refused a request for a power of attorney"),

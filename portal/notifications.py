@@ -79,3 +79,21 @@ def notify(
     )
     # robust: a broker that is down must not stop the other callbacks; the resend job catches up.
     transaction.on_commit(lambda: send_outbound_email.delay(email.pk), robust=True)
+
+
+def email_address(
+    *, address: str, event_key: str, template: str, context: dict, language: str = "da"
+) -> None:
+    """Queue one email to an address that may belong to nobody in the portal yet (an invitation),
+    in ``language``; there is no notice, as there is no account to show it in. Sent once per
+    ``event_key``, and only if the surrounding transaction commits."""
+    from .tasks import send_outbound_email
+
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        body = render_to_string(f"{template}_body.txt", {**context, "subject": subject})
+    email, created = OutboundEmail.objects.get_or_create(
+        idempotency_key=event_key, defaults={"recipient": address, "subject": subject, "body": body}
+    )
+    if created:
+        transaction.on_commit(lambda: send_outbound_email.delay(email.pk), robust=True)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "authorities",
     "attorney",
     "representation",
+    "organisations",
 ]
 
 MIDDLEWARE = [

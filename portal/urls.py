@@ -41,6 +41,7 @@ urlpatterns = [
     path("konto/", include("allauth.urls")),
     path("accounts/", RedirectView.as_view(url="/konto/", permanent=False)),
     path("fuldmagter/", include("attorney.urls")),
+    path("organisationer/", include("attorney.organisation_urls")),
     path("bevis/", attorney_views.proof, name="proof"),
     path("vaerge-og-foraeldremyndighed/", include("representation.urls")),
     path("", include("authorities.urls")),

@@ -202,7 +202,8 @@ class InPeriodPermissionManager(UserObjectPermissionManager):
 class CitizenFileUserObjectPermission(UserObjectPermissionBase):
     """guardian's direct foreign-key permission row, carrying the period of the grant behind it.
 
-    A row is written per (power of attorney or legal representation, right) while the power of attorney is active and
+    A row is written per (power of attorney or legal representation, right) – per member with access,
+    for an organisation's power of attorney – while the power of attorney is active and
     deleted when it ends. Because the row carries valid_from/valid_until, a grant that runs out
     stops counting at that second even if no background job has removed the row yet.
     """
@@ -231,10 +232,10 @@ class CitizenFileUserObjectPermission(UserObjectPermissionBase):
 
     class Meta:
         # guardian's base is unique per (user, permission, object); two mandates may cover the
-        # same right, so uniqueness is per mandate instead.
+        # same right, so uniqueness is per mandate instead (and per member, for an organisation's).
         constraints = [
             models.UniqueConstraint(
-                fields=["power_of_attorney", "permission", "content_object"],
+                fields=["power_of_attorney", "user", "permission", "content_object"],
                 name="citizen_file_perm_unique_per_mandate",
             ),
             models.UniqueConstraint(
