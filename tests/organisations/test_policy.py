@@ -67,7 +67,9 @@ def test_the_organisations_mandate_is_not_the_members_own_towards_the_api(
     client_mandate, bo_member, anne, bo, karen, read_mail
 ):
     attorney_services.give_organisation_access(acting_user=anne, membership=bo_member)
-    alone = authorize_by_cpr(actor_national_id=bo.national_id, principal_national_id=karen.national_id, right=read_mail)
+    alone = authorize_by_cpr(
+        actor_national_id=bo.national_id, principal_national_id=karen.national_id, right=read_mail
+    )
     through = authorize_by_cpr(
         actor_national_id=bo.national_id,
         principal_national_id=karen.national_id,
