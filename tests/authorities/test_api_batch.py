@@ -105,9 +105,7 @@ def test_a_batch_is_audited_as_one_event_with_every_answer(post, mixed):
     assert event.details["answers"][5]["at"] is not None
 
 
-def test_a_batch_of_a_hundred_takes_three_statements(
-    post, mixed, django_assert_max_num_queries
-):
+def test_a_batch_of_a_hundred_takes_three_statements(post, mixed, django_assert_max_num_queries):
     plain = [q for q in questions() if "at" not in q and q["principal"] != EMMA]
     post("decisions_batch", {"questions": plain})  # the client and the rights are read once per process
     with django_assert_max_num_queries(3):  # the permits, the denials' history, the audit event
