@@ -33,8 +33,19 @@ def read_question(request: HttpRequest):
     """(client, question) for a request the fast path may answer, else None (DRF answers it).
 
     Counts the request against the client's throttle and reads the catalogue's version stamp, in
-    one Redis round trip; DRF, if it takes over, uses that count rather than counting again.
+    one Redis round trip; DRF, if it takes over, uses that count rather than counting again. Read
+    once per request: asked again (by the view after ``DecisionMiddleware``), it answers the same.
     """
+    read = getattr(request, "_decision_question", _UNREAD)
+    if read is _UNREAD:
+        read = request._decision_question = _read_question(request)
+    return read
+
+
+_UNREAD = object()
+
+
+def _read_question(request: HttpRequest):
     if request.method != "POST" or request.META.get("CONTENT_TYPE", "").lower() not in JSON_TYPES:
         return None
     scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")

@@ -1,0 +1,91 @@
+"""The decision endpoint's common question answered before most of the middleware stack.
+
+``POST /api/v1/decisions`` is asked every time an attorney acts somewhere, and the portal's stack
+(sessions, locale, CSRF, authentication, messages, the act-for check …) cost about as much as the
+decision itself, though none of it has anything to do with an authority's system asking a question.
+``DecisionMiddleware`` sits right after the security headers and the request id. For a request the
+fast path takes (``fastpath.read_question``) it calls the view itself and then adds exactly what the
+rest of the stack would have added to the answer; anything else (a cookie, a question the fast path
+leaves to DRF, another URL or method) goes down the whole stack unchanged. The answer is the same
+either way – status, body and headers; ``tests/authorities/test_api_middleware.py`` compares them.
+"""
+
+from csp.middleware import CSPMiddleware
+from django.conf import settings
+from django.core.handlers.exception import response_for_exception
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
+from django.middleware.locale import LocaleMiddleware
+from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+
+from portal.middleware import api_language
+
+from . import fastpath, views
+
+
+def _unused(request):  # the response phases below are called directly, never as a chain
+    raise AssertionError("not a middleware chain")
+
+
+class DecisionMiddleware:
+    """Answers the common decision question without the middleware below it (see the module)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # What the middleware below would add to a decision, in the order it would: the security
+        # policy and framing, no-store, the length, the language. Their own code, not a copy of it.
+        self.csp = CSPMiddleware(_unused)
+        self.framing = XFrameOptionsMiddleware(_unused)
+        self.common = CommonMiddleware(_unused)
+        self.locale = LocaleMiddleware(_unused)
+        self.decision_paths: set[str] = set()
+
+    def __call__(self, request):
+        if not self._for_fast_path(request):
+            return self.get_response(request)
+        # The language as LocaleMiddleware and PreferredLanguageMiddleware pick it for the API.
+        language = api_language(request.headers.get("Accept-Language", ""))
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            taken = fastpath.read_question(request) is not None
+            response = views.decision_view(request) if taken else None
+        except Exception as error:  # as Django's handler turns it into an answer, below the middleware
+            response = response_for_exception(request, error)
+        if response is None:
+            return self.get_response(request)
+        return self._as_the_stack_below_would(request, response)
+
+    def _as_the_stack_below_would(self, request, response):
+        response = self.csp.process_response(request, response)
+        response = self.framing.process_response(request, response)
+        add_never_cache_headers(response)  # portal.middleware.NoStoreMiddleware: every API answer
+        response = self.common.process_response(request, response)
+        response = self.locale.process_response(request, response)
+        # SessionMiddleware: the act-for check reads the (empty) session of every request.
+        patch_vary_headers(response, ("Cookie",))
+        return response
+
+    def _for_fast_path(self, request) -> bool:
+        """A POST to the decision endpoint that the middleware below would pass through untouched:
+        no cookie (no session, CSRF token or messages to look after) and no setting that makes
+        CommonMiddleware refuse or redirect a request."""
+        if request.method != "POST" or request.META.get("HTTP_COOKIE"):
+            return False
+        if settings.DISALLOWED_USER_AGENTS or settings.PREPEND_WWW:
+            return False
+        path = request.path_info
+        if path in self.decision_paths:
+            return True
+        if not path.endswith("/decisions"):
+            return False
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return False
+        if match.func is not views.decision_view:
+            return False
+        self.decision_paths.add(path)
+        return True
