@@ -10,9 +10,12 @@ leaves to DRF, another URL or method) goes down the whole stack unchanged. The a
 either way – status, body and headers; ``tests/authorities/test_api_middleware.py`` compares them.
 """
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.core.handlers.exception import response_for_exception
+from django.core.signals import setting_changed
+from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.locale import LocaleMiddleware
@@ -41,6 +44,13 @@ class DecisionMiddleware:
         self.common = CommonMiddleware(_unused)
         self.locale = LocaleMiddleware(_unused)
         self.decision_paths: set[str] = set()
+        # The content security policy of an answer depends only on the settings (no nonce, no
+        # per-view policy here): built once, as django-csp builds it, and again if they change.
+        self.policy_headers: list[tuple[str, str]] | None = None
+        setting_changed.connect(self._forget_policy)
+
+    def _forget_policy(self, **kwargs) -> None:
+        self.policy_headers = None
 
     def __call__(self, request):
         if not self._for_fast_path(request):
@@ -59,7 +69,14 @@ class DecisionMiddleware:
         return self._as_the_stack_below_would(request, response)
 
     def _as_the_stack_below_would(self, request, response):
-        response = self.csp.process_response(request, response)
+        if response.status_code == 200 and not any(name in response for name in (HEADER, HEADER_REPORT_ONLY)):
+            if self.policy_headers is None:
+                built = self.csp.process_response(request, HttpResponse())
+                self.policy_headers = [(n, built[n]) for n in (HEADER, HEADER_REPORT_ONLY) if n in built]
+            for name, value in self.policy_headers:
+                response[name] = value
+        else:
+            response = self.csp.process_response(request, response)
         response = self.framing.process_response(request, response)
         add_never_cache_headers(response)  # portal.middleware.NoStoreMiddleware: every API answer
         response = self.common.process_response(request, response)

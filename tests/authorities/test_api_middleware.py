@@ -155,3 +155,16 @@ def test_an_error_is_answered_as_the_whole_stack_answers_it(ask, whole_stack, mo
     assert not went_down_the_stack(early) and went_down_the_stack(late)
     assert early.status_code == 500
     assert whole(early) == whole(late)
+
+
+def test_a_changed_security_policy_is_sent_from_the_next_answer(ask, whole_stack, mandate, settings):
+    question = {"actor": PETER, "principal": KAREN, "right": "skat.read_mail"}
+    ask(question)
+    assert "script-src 'self'" in ask(question)["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    early = ask(question)
+    whole_stack()
+    late = ask(question)
+    assert not went_down_the_stack(early)
+    assert early["Content-Security-Policy"] == "default-src 'none'"
+    assert whole(early) == whole(late)
