@@ -59,17 +59,23 @@ class Statement:
             raise ValueError(f"value names must be identifiers: {sorted(kinds)}")
         self.build = build
         self.kinds = kinds
-        placeholders = {name: _placeholder(kind, n) for n, (name, kind) in enumerate(kinds.items())}
-        self.sql, params = build(**placeholders).query.sql_with_params()
+        self._for_many: dict[tuple[str, ...], tuple[str, list]] = {}
+        # Only PostgreSQL runs the compiled SQL (other backends turn some values into text while
+        # compiling, and simply run the queryset).
+        if connection.vendor == "postgresql":
+            self._compile()
+
+    def _compile(self) -> None:
+        placeholders = {name: _placeholder(kind, n) for n, (name, kind) in enumerate(self.kinds.items())}
+        self.sql, params = self.build(**placeholders).query.sql_with_params()
         self.slots: list[str | None] = [
             next((name for name, value in placeholders.items() if _same(param, value)), None)
             for param in params
         ]
         self.constants = list(params)
-        missing = set(kinds) - set(self.slots)
+        missing = set(self.kinds) - set(self.slots)
         if missing:
             raise RuntimeError(f"the statement lost its parameters {sorted(missing)}")
-        self._for_many: dict[tuple[str, ...], tuple[str, list]] = {}
 
     def params(self, values: dict[str, Any]) -> list:
         return [

@@ -5,6 +5,7 @@ get one by one, in two statements for all of them."""
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from attorney import policy, services
@@ -14,6 +15,10 @@ from ..conftest import grant
 from ..factories import RightFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+# Elsewhere (SQLite in development) the same answers come from one query per question.
+ONE_STATEMENT_ON_POSTGRESQL = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="many questions are one statement on PostgreSQL"
+)
 
 KAREN, PETER, OLE = "0102451234", "1503752345", "2308603456"
 DAY = datetime.timedelta(days=1)
@@ -91,6 +96,7 @@ def test_many_questions_together_get_the_answers_they_get_one_by_one(
     ]
 
 
+@ONE_STATEMENT_ON_POSTGRESQL
 def test_many_questions_take_two_statements_for_all_of_them(
     histories, read_mail, tax_statement, tax_card, kommune_mail, django_assert_max_num_queries
 ):
@@ -100,6 +106,7 @@ def test_many_questions_take_two_statements_for_all_of_them(
     assert len(decisions) == len(questions)
 
 
+@ONE_STATEMENT_ON_POSTGRESQL
 def test_only_permits_take_one_statement_for_all_of_them(histories, read_mail, django_assert_num_queries):
     with django_assert_num_queries(1):
         decisions = policy.authorize_many_by_cpr([Question(PETER, KAREN, read_mail)] * 50)
