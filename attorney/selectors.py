@@ -5,6 +5,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from authorities.catalogue.models import Right
+from organisations.selectors import administered_by
 from portal.models import User
 
 from .models import AttorneyRequest, EmergencyRequest, EmergencyStatus, PowerOfAttorney, RequestStatus, Status
@@ -32,10 +33,13 @@ def mandates_received(attorney: User) -> QuerySet[PowerOfAttorney]:
 
 
 def visible_mandate(*, user: User, mandate_id) -> PowerOfAttorney | None:
-    """A mandate the user is a party to (grantor or attorney), or None."""
+    """A mandate the user is a party to (grantor, attorney, or an administrator of the organisation
+    it is given to), or None."""
     return (
-        PowerOfAttorney.objects.filter(Q(grantor=user) | Q(attorney=user), pk=mandate_id)
-        .select_related("grantor", "attorney", "created_by", "ended_by", "replaces")
+        PowerOfAttorney.objects.filter(
+            Q(grantor=user) | Q(attorney=user) | Q(organisation__in=administered_by(user)), pk=mandate_id
+        )
+        .select_related("grantor", "attorney", "organisation", "created_by", "ended_by", "replaces")
         .prefetch_related(_rights_with_authority())
         .first()
     )

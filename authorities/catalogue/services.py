@@ -64,7 +64,6 @@ CASEWORKER_PERMISSIONS = (
     ("representation", "view_representation"),
     ("representation", "add_representation"),
     ("representation", "change_representation"),
-    # Organisations are registered by a caseworker who has checked the company in the CVR register.
     ("organisations", "view_organisation"),
     ("organisations", "add_organisation"),
     ("organisations", "view_membership"),
