@@ -263,6 +263,13 @@ def test_a_bad_cvr_number_is_a_400_problem_naming_the_field(decide, bo_with_acce
     assert response.json()["errors"] == {"on_behalf_of_organisation": [message]}
 
 
+def test_the_cvr_numbers_problem_is_in_danish_by_default(decide, read_mail):
+    response = decide(BO, KAREN, language="da", **on_behalf("1234567"))
+    assert response.json()["errors"]["on_behalf_of_organisation"] == [
+        "Skriv CVR-nummeret som 8 cifre, for eksempel 12345674."
+    ]
+
+
 def test_a_bad_cvr_number_in_one_batch_question_is_named_at_its_place(client, skat_token, read_mail):
     questions = [
         {"actor": BO, "principal": KAREN, "right": "skat.read_mail"},
