@@ -409,3 +409,11 @@ def grant_to_organisation_named(grantor, organisation, rights):
         valid_from=now,
         valid_until=now + datetime.timedelta(days=365),
     )
+
+
+def test_a_person_acting_for_themselves_is_self_whichever_organisation_is_named(decide, read_mail):
+    answer = decide(BO, BO, **on_behalf())
+    assert (answer.json()["reason"], answer.json()["on_behalf_of_organisation"]) == (
+        "self",
+        {"cvr": REVISOR_CVR, "name": None},
+    )
