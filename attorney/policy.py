@@ -579,6 +579,10 @@ def _pair_histories(questions: list[tuple[str, str, Right]]) -> list[PairHistory
 # --- Organisations' mandates, used by their members ----------------------------------------------
 
 
+def _is_member_now(actor: User) -> bool:
+    return Membership.objects.current().filter(user=actor).exists()
+
+
 def _access_at(*, actor: User, at: datetime, organisation: Organisation | None = None) -> dict[int, set]:
     """For each organisation the actor is a member of at ``at``: the mandates they had access to
     then (ids), with ``None`` among them for access to all the organisation's mandates."""
@@ -747,10 +751,15 @@ def authorize(
             authority_ids=authority_ids,
             organisation=organisation,
         )
+    # Whether the actor belongs to any organisation now, asked only once their own mandates did not
+    # permit: most people belong to none, and then no organisation's mandate is asked about at all.
+    member_now = False
     if at is None:
         permit = _permit_now(parties=Q(grantor=principal, attorney=actor), right=right)
         if permit is None and through_organisations:
-            permit = _permit_now(parties=Q(grantor=principal), member=Q(user=actor), right=right)
+            member_now = _is_member_now(actor)
+            if member_now:
+                permit = _permit_now(parties=Q(grantor=principal), member=Q(user=actor), right=right)
         if permit is not None:
             return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
 
@@ -764,7 +773,9 @@ def authorize(
         right=right,
         at=at,
         authority_ids=authority_ids,
-        by_organisations=by_organisations if through_organisations else None,
+        by_organisations=by_organisations
+        if through_organisations and (at is not None or member_now)
+        else None,
     )
 
 

@@ -64,6 +64,9 @@ CASEWORKER_PERMISSIONS = (
     ("representation", "view_representation"),
     ("representation", "add_representation"),
     ("representation", "change_representation"),
+    ("organisations", "view_organisation"),
+    ("organisations", "add_organisation"),
+    ("organisations", "view_membership"),
 )
 
 
