@@ -49,6 +49,9 @@ def _same(a, b) -> bool:
 class Statement:
     """``build(**values)`` (a ``values_list`` queryset) compiled once; ``kinds`` names its values.
 
+    Its rows are the driver's values, not passed through Django's field converters: fine for keys,
+    text, numbers, flags and times, not for a field that needs converting (JSON, say).
+
     Every other parameter of the SQL (a status, ``True``, the ``1`` of an ``EXISTS``) is a constant of
     the statement. If the ORM dropped or rewrote one of the values, this fails at once rather than
     ask the wrong question later.
@@ -147,10 +150,11 @@ def _always_prepared_cursor_class():
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     class AlwaysPrepared(ServerBindingCursor):
-        """Binds parameters on the server and prepares at the first run, not the fifth."""
+        """Binds parameters on the server and prepares at the first run, not the fifth; rows come
+        back in binary, which psycopg reads without parsing text (times above all)."""
 
         def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
+            return super().execute(query, params, prepare=True, binary=True)
 
     return AlwaysPrepared
 
