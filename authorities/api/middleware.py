@@ -1,13 +1,14 @@
-"""The decision endpoint's common question answered before most of the middleware stack.
+"""The decision endpoints' common questions answered before most of the middleware stack.
 
 ``POST /api/v1/decisions`` is asked every time an attorney acts somewhere, and the portal's stack
 (sessions, locale, CSRF, authentication, messages, the act-for check …) cost about as much as the
 decision itself, though none of it has anything to do with an authority's system asking a question.
-``DecisionMiddleware`` sits right after the security headers and the request id. For a request the
-fast path takes (``fastpath.read_question``) it calls the view itself and then adds exactly what the
-rest of the stack would have added to the answer; anything else (a cookie, a question the fast path
-leaves to DRF, another URL or method) goes down the whole stack unchanged. The answer is the same
-either way – status, body and headers; ``tests/authorities/test_api_middleware.py`` compares them.
+``DecisionMiddleware`` sits right after the security headers, the request id and WhiteNoise. For a
+request the fast path takes (``fastpath.read_question``, or ``read_batch`` for
+``POST /api/v1/decisions/batch``) it calls the view itself and then adds exactly what the rest of
+the stack would have added to the answer; anything else (a cookie, a question the fast path leaves
+to DRF, another URL or method) goes down the whole stack unchanged. The answer is the same either
+way – status, body and headers; ``tests/authorities/test_api_middleware.py`` compares them.
 """
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
@@ -33,7 +34,7 @@ def _unused(request):  # the response phases below are called directly, never as
 
 
 class DecisionMiddleware:
-    """Answers the common decision question without the middleware below it (see the module)."""
+    """Answers the common decision questions without the middleware below it (see the module)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -43,7 +44,10 @@ class DecisionMiddleware:
         self.framing = XFrameOptionsMiddleware(_unused)
         self.common = CommonMiddleware(_unused)
         self.locale = LocaleMiddleware(_unused)
-        self.decision_paths: set[str] = set()
+        # The decision endpoints' views (reached through the URLconf) and how the fast path reads
+        # a request for each; the paths found to lead to them.
+        self._fast_paths = {views.decision_view: "read_question", views.decision_batch_view: "read_batch"}
+        self.decision_paths: dict[str, object] = {}
         # The content security policy of an answer depends only on the settings (no nonce, no
         # per-view policy here): built once, as django-csp builds it, and again if they change.
         self.policy_headers: list[tuple[str, str]] | None = None
@@ -53,15 +57,16 @@ class DecisionMiddleware:
         self.policy_headers = None
 
     def __call__(self, request):
-        if not self._for_fast_path(request):
+        view = self._for_fast_path(request)
+        if view is None:
             return self.get_response(request)
         # The language as LocaleMiddleware and PreferredLanguageMiddleware pick it for the API.
         language = api_language(request.headers.get("Accept-Language", ""))
         translation.activate(language)
         request.LANGUAGE_CODE = language
+        read = getattr(fastpath, self._fast_paths[view])
         try:
-            taken = fastpath.read_question(request) is not None
-            response = views.decision_view(request) if taken else None
+            response = view(request) if read(request) is not None else None
         except Exception as error:  # as Django's handler turns it into an answer, below the middleware
             response = response_for_exception(request, error)
         if response is None:
@@ -85,24 +90,23 @@ class DecisionMiddleware:
         patch_vary_headers(response, ("Cookie",))
         return response
 
-    def _for_fast_path(self, request) -> bool:
-        """A POST to the decision endpoint that the middleware below would pass through untouched:
-        no cookie (no session, CSRF token or messages to look after) and no setting that makes
-        CommonMiddleware refuse or redirect a request."""
+    def _for_fast_path(self, request):
+        """The fast path's view for a POST to a decision endpoint that the middleware below would
+        pass through untouched: no cookie (no session, CSRF token or messages to look after) and no
+        setting that makes CommonMiddleware refuse or redirect a request. Else None."""
         if request.method != "POST" or request.META.get("HTTP_COOKIE"):
-            return False
+            return None
         if settings.DISALLOWED_USER_AGENTS or settings.PREPEND_WWW:
-            return False
+            return None
         path = request.path_info
-        if path in self.decision_paths:
-            return True
-        if not path.endswith("/decisions"):
-            return False
+        view = self.decision_paths.get(path)
+        if view is not None or not path.endswith(("/decisions", "/decisions/batch")):
+            return view
         try:
-            match = resolve(path)
+            view = resolve(path).func
         except Resolver404:
-            return False
-        if match.func is not views.decision_view:
-            return False
-        self.decision_paths.add(path)
-        return True
+            return None
+        if view not in self._fast_paths:
+            return None
+        self.decision_paths[path] = view
+        return view

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attorney import services as attorney_services
-from authorities.api import views
+from authorities.api import fastpath, views
 from authorities.catalogue.models import Matters
 from authorities.clients.services import create_api_client
 from portal.models import AuditEvent
@@ -127,3 +127,81 @@ def test_a_question_beyond_a_plain_one_is_decided_on_its_own(monkeypatch, mixed,
     answers = views._decide_all([plain, other, plain])
     assert alone == [other]
     assert [a["reason"] for a in answers] == ["power_of_attorney", "revoked", "power_of_attorney"]
+
+
+# --- the batch's common case, read without DRF ------------------------------------------------------
+
+# A content type the fast path leaves to DRF, which accepts it like plain application/json.
+DRF_ONLY_TYPE = "application/json; charset=utf8"
+
+
+@pytest.fixture
+def send(client, skat_token):
+    def call(body, *, content_type="application/json"):
+        return client.post(
+            reverse("api:decisions_batch"),
+            body if isinstance(body, str) else json.dumps(body),
+            content_type=content_type,
+            HTTP_AUTHORIZATION=f"Bearer {skat_token}",
+        )
+
+    return call
+
+
+@pytest.fixture
+def taken_by_fast_path(monkeypatch):
+    """For each batch, whether the fast path answered it (rather than DRF)."""
+    taken = []
+    real = fastpath._read_batch
+
+    def read_batch(request):
+        read = real(request)
+        taken.append(read is not None)
+        return read
+
+    monkeypatch.setattr(fastpath, "_read_batch", read_batch)
+    return taken
+
+
+def comparable(response) -> tuple:
+    headers = {k: v for k, v in response.headers.items() if k not in ("X-Request-ID", "Expires")}
+    return response.status_code, response.content, sorted(headers.items())
+
+
+def test_the_fast_path_answers_a_batch_byte_for_byte_as_the_drf_view(send, mixed, taken_by_fast_path):
+    plain = [q for q in questions() if "at" not in q]
+    by_drf = send({"questions": plain}, content_type=DRF_ONLY_TYPE)  # DRF reads the rights once
+    by_fast_path = send({"questions": plain})
+    assert taken_by_fast_path == [False, True]
+    assert comparable(by_fast_path) == comparable(by_drf)
+    by_drf_event, by_fast_path_event = AuditEvent.objects.filter(action="api.decision_batch").order_by("id")
+    assert by_fast_path_event.details == by_drf_event.details
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda qs: {"questions": qs + [{**qs[0], "at": "2026-01-01T00:00:00Z"}]},
+        lambda qs: {"questions": qs + [{**qs[0], "as_of": "now"}]},
+        lambda qs: {"questions": qs + [{**qs[0], "on_behalf_of_organisation": "12345674"}]},
+        lambda qs: {"questions": qs + [{**qs[0], "right": "skat.no_such_right"}]},
+        lambda qs: {"questions": qs + [{**qs[0], "actor": "3213452345"}]},
+        lambda qs: {"questions": qs + [{**qs[0], "actor": int(PETER)}]},
+        lambda qs: {"questions": qs + [{**qs[0], "right": "kobenhavns-kommune.read_mail"}]},
+        lambda qs: {"questions": (qs * 30)[:101]},
+        lambda qs: {"questions": []},
+        lambda qs: {"questions": qs, "extra": 1},
+        lambda qs: qs,
+        lambda qs: json.dumps({"questions": qs})[:-1],
+    ],
+)
+def test_anything_unusual_in_a_batch_is_handed_to_the_drf_view(
+    send, mixed, kommune_mail, taken_by_fast_path, change
+):
+    plain = [q for q in questions() if "at" not in q]
+    send({"questions": plain})  # DRF reads the rights; the process holds them from now on
+    body = change(plain)
+    by_fast_path_view = send(body)
+    by_drf = send(body, content_type=DRF_ONLY_TYPE)
+    assert taken_by_fast_path == [False, False, False]
+    assert comparable(by_fast_path_view) == comparable(by_drf)

@@ -42,7 +42,7 @@ def whole_stack(monkeypatch):
     """Send the next requests down the whole stack, as without DecisionMiddleware."""
 
     def turn_off():
-        monkeypatch.setattr(middleware.DecisionMiddleware, "_for_fast_path", lambda self, request: False)
+        monkeypatch.setattr(middleware.DecisionMiddleware, "_for_fast_path", lambda self, request: None)
 
     return turn_off
 
@@ -137,9 +137,40 @@ def test_other_methods_and_addresses_go_down_the_whole_stack(skat_token, mandate
     client = Client()
     auth = {"HTTP_AUTHORIZATION": f"Bearer {skat_token}"}
     assert went_down_the_stack(client.get(reverse("api:decisions"), **auth))
-    body = json.dumps({"questions": [{"actor": PETER, "principal": KAREN, "right": "skat.read_mail"}]})
-    batch = client.post(reverse("api:decisions_batch"), body, content_type="application/json", **auth)
-    assert went_down_the_stack(batch) and batch.status_code == 200
+    letter = {"recipient": KAREN, "subject": "Hej", "body": "Brev"}
+    sent = client.post(reverse("api:letters"), json.dumps(letter), content_type="application/json", **auth)
+    assert went_down_the_stack(sent) and sent.status_code == 201
+
+
+def test_a_batch_is_answered_the_same_with_or_without_the_stack(skat_token, whole_stack, mandate):
+    client = Client()
+    questions = [
+        {"actor": PETER, "principal": KAREN, "right": "skat.read_mail"},
+        {"actor": OLE, "principal": KAREN, "right": "skat.read_mail"},
+        {"actor": KAREN, "principal": KAREN, "right": "skat.view_tax_assessment"},
+    ]
+
+    def send():
+        return client.post(
+            reverse("api:decisions_batch"),
+            json.dumps({"questions": questions}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {skat_token}",
+            HTTP_X_REQUEST_ID="req-2",
+            HTTP_ACCEPT_LANGUAGE="da",
+        )
+
+    send()  # the fast path takes rights once the process holds them
+    early = send()
+    whole_stack()
+    late = send()
+    assert not went_down_the_stack(early) and went_down_the_stack(late)
+    assert whole(early) == whole(late)
+    assert [a["reason"] for a in early.json()["answers"]] == [
+        "power_of_attorney",
+        "no_power_of_attorney",
+        "self",
+    ]
 
 
 def test_an_error_is_answered_as_the_whole_stack_answers_it(ask, whole_stack, monkeypatch, mandate):
