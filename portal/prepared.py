@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
 
 #: The kinds of value a statement is filled with, and their SQL array types for ``rows_for_many``.
@@ -162,7 +162,8 @@ def _always_prepared_cursor_class():
 def prepared_cursor():
     """A cursor on Django's own connection (health check, error translation, query logging and
     execute wrappers as for any query) whose statements psycopg prepares once per connection."""
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(_always_prepared_cursor_class()(connection.connection))
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the ``connection`` proxy looks it up again
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        return db._prepare_cursor(_always_prepared_cursor_class()(db.connection))
