@@ -71,3 +71,14 @@ def test_a_value_the_queryset_does_not_use_is_refused_when_the_statement_is_buil
 def test_value_names_must_be_identifiers():
     with pytest.raises(ValueError, match="identifiers"):
         prepared.Statement(people_named, **{'name"; --': prepared.TEXT})
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_postgresql_keeps_the_statement_prepared_for_the_connection(statement):
+    UserFactory(name="Ann")
+    for _ in range(3):
+        statement.rows(name="Ann", at_least=10**9)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [text for (text,) in cursor.fetchall() if '"portal_user"."name" = $' in text]
+    assert len(prepared) == 1
