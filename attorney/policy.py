@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import connection
 from django.db.models import (
+    DEFERRED,
     BooleanField,
     CharField,
     DateTimeField,
@@ -259,7 +260,7 @@ def _party_values(parties: Q, member: Q | None) -> dict:
 
 
 def _mandate_from_permit(row) -> PowerOfAttorney:
-    return _loaded(PowerOfAttorney, dict(zip(("id", "valid_until", "organisation_id"), row, strict=True)))
+    return _loaded(PowerOfAttorney, ("id", "valid_until", "organisation_id"), row)
 
 
 def _permit_now(*, parties: Q, right: Right, member: Q | None = None) -> PowerOfAttorney | None:
@@ -304,10 +305,20 @@ RIGHT_FIELDS = ("rights__id", "rights__code", "rights__service__authority_id")
 REPRESENTATION_FIELDS = ("id", "kind", "scope", "valid_from", "valid_until", "ended_at")
 
 
-def _loaded(model, values: dict):
-    """An instance of ``model`` from values a statement read; its other fields load on first use."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(connection.alias, names, [values[name] for name in names])
+def _loaded(model, names: tuple[str, ...], values):
+    """An instance of ``model`` from the values a statement read for the fields ``names``; its other
+    fields load on first use."""
+    attnames, positions = _positions(model, names)
+    row = [DEFERRED] * len(attnames)
+    for position, value in zip(positions, values, strict=True):
+        row[position] = value
+    return model.from_db(connection.alias, attnames, row)
+
+
+@functools.cache
+def _positions(model, names: tuple[str, ...]) -> tuple[list[str], tuple[int, ...]]:
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    return attnames, tuple(attnames.index(name) for name in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +346,7 @@ def _mandate_records(rows: Iterable[tuple]) -> list[MandateRecord]:
             entry[3].add(authority_id)
     records = [
         MandateRecord(
-            _loaded(PowerOfAttorney, dict(zip(MANDATE_FIELDS, fields, strict=True))),
+            _loaded(PowerOfAttorney, MANDATE_FIELDS, fields),
             frozenset(ids),
             frozenset(codes),
             frozenset(authorities),
@@ -529,16 +540,8 @@ def _pair_history_from(rows: Iterable[tuple], *, actor: str, principal: str, now
         pk, kind, scope, valid_from, valid_until, _, ended_at = row[:7]
         relation = _loaded(
             Representation,
-            {
-                "id": pk,
-                "kind": kind,
-                "scope": scope,
-                "valid_from": valid_from,
-                "valid_until": valid_until,
-                "ended_at": ended_at,
-                "represented_national_id": principal,
-                "representative_national_id": actor,
-            },
+            REPRESENTATION_FIELDS + ("represented_national_id", "representative_national_id"),
+            (pk, kind, scope, valid_from, valid_until, ended_at, principal, actor),
         )
         relations.append(relation)
         if row[13] and row[14]:
