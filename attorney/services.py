@@ -406,6 +406,27 @@ def _check_grant(
     return rights
 
 
+def organisation_to_appoint(*, cvr: str, organisation_name: str) -> Organisation:
+    """The registered organisation a grantor names by CVR number and name, or a ValidationError on
+    the field to correct: a malformed number on ``cvr``, an unknown number or a name that is not the
+    registered one on ``organisation_name``. Asked on the form, and again when granting."""
+    try:
+        cvr = normalize_cvr(cvr)
+    except ValidationError as error:
+        raise ValidationError({"cvr": error.messages}) from None
+    organisation = organisation_by_cvr_and_name(cvr=cvr, name=organisation_name or "")
+    if organisation is None:
+        raise ValidationError(
+            {
+                "organisation_name": _(
+                    "No organisation with this CVR number and name can receive powers of attorney in the "
+                    "portal. Check the number and the name as registered."
+                )
+            }
+        )
+    return organisation
+
+
 def grant_power_of_attorney_to_organisation(
     *,
     acting_user: User,
@@ -421,20 +442,7 @@ def grant_power_of_attorney_to_organisation(
 
     The same rules as ``grant_power_of_attorney`` apply to the grantor and the rights.
     """
-    try:
-        cvr = normalize_cvr(cvr)
-    except ValidationError as error:
-        raise ValidationError({"cvr": error.messages}) from None
-    organisation = organisation_by_cvr_and_name(cvr=cvr, name=organisation_name or "")
-    if organisation is None:
-        raise ValidationError(
-            {
-                "organisation_name": _(
-                    "No organisation with this CVR number and name can receive powers of attorney in the "
-                    "portal. Check the number and the name as registered."
-                )
-            }
-        )
+    organisation = organisation_to_appoint(cvr=cvr, organisation_name=organisation_name)
     with transaction.atomic(durable=True):
         require_verified_identity(acting_user)
         return _grant_to_organisation(
