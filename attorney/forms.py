@@ -192,6 +192,12 @@ class GrantForm(RightsTreeMixin, PeriodMixin):
         "valid_until",
     ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required for the kind of attorney chosen (checked in clean_*), so not marked optional.
+        for name in ("attorney_national_id", "attorney_name", "cvr", "organisation_name"):
+            self.fields[name].required_for_choice = True
+
     def clean_attorney_kind(self) -> str:
         return self.cleaned_data["attorney_kind"] or AttorneyKind.PERSON
 
