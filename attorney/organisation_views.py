@@ -136,18 +136,23 @@ def member(request: HttpRequest, organisation_id: int, membership_id) -> HttpRes
                 request, _("The role of %(name)s has been changed.") % {"name": member.invited_name}
             )
             return redirect("organisations:member", organisation.pk, member.pk)
-    mandates = list(selectors.mandates_in_force_of(organisation)) if member.has_joined else []
-    return render(
-        request,
-        "organisations/member.html",
-        {
-            "organisation": organisation,
-            "member": member,
-            "form": form,
-            "access": selectors.access_of_member(member),
-            "access_form": AccessForm(members=[member], mandates=mandates) if member.has_joined else None,
-        },
-    )
+    return _member_page(request, member, form)
+
+
+def _member_page(request: HttpRequest, member: Membership, form: RoleForm) -> HttpResponse:
+    access = list(selectors.access_of_member(member))
+    # Nothing more to give someone with access to all; else all, or a mandate they lack.
+    has_all = any(item.is_for_all for item in access)
+    mandates = [] if has_all else list(selectors.mandates_to_give(member))
+    context = {
+        "organisation": member.organisation,
+        "member": member,
+        "form": form,
+        "access": access,
+        "has_all": has_all,
+        "access_form": AccessForm(members=[member], mandates=mandates) if member.has_joined else None,
+    }
+    return render(request, "organisations/member.html", context)
 
 
 @login_required
@@ -191,7 +196,7 @@ def mandate(request: HttpRequest, organisation_id: int, mandate_id) -> HttpRespo
     organisation = _administrator(request, organisation_id).organisation
     mandate = _mandate_or_404(organisation, mandate_id)
     in_force = mandate.is_in_force()
-    members = list(organisation_selectors.members_of(organisation)) if in_force else []
+    members = list(selectors.members_to_give(mandate)) if in_force else []
     return render(
         request,
         "organisations/mandate.html",

@@ -237,6 +237,12 @@ def access_to_all_of(organisation: Organisation) -> QuerySet[OrganisationAccess]
     )
 
 
+def _usable_now() -> Q:
+    """Access rows that still mean something: to all, or to a mandate in force (the row of a mandate
+    that has ended stays, as history, but gives nothing)."""
+    return Q(power_of_attorney__isnull=True) | Q(power_of_attorney__in=PowerOfAttorney.objects.in_force())
+
+
 def members_with_access(organisation: Organisation) -> QuerySet[Membership]:
     """The organisation's members and open invitations (``organisations.selectors.members_of``),
     each with ``current_access``: to all its powers of attorney, or one by one."""
@@ -244,6 +250,7 @@ def members_with_access(organisation: Organisation) -> QuerySet[Membership]:
         Prefetch(
             "access",
             queryset=OrganisationAccess.objects.current()
+            .filter(_usable_now())
             .select_related("power_of_attorney__grantor")
             .order_by("power_of_attorney__grantor__name"),
             to_attr="current_access",
@@ -258,6 +265,26 @@ def mandates_in_force_of(organisation: Organisation) -> QuerySet[PowerOfAttorney
         .filter(organisation=organisation)
         .select_related("grantor")
         .order_by("grantor__name", "valid_until")
+    )
+
+
+def mandates_to_give(membership: Membership) -> QuerySet[PowerOfAttorney]:
+    """The organisation's powers of attorney in force that the member has no access to yet."""
+    given = OrganisationAccess.objects.current().filter(
+        membership=membership, power_of_attorney__isnull=False
+    )
+    return mandates_in_force_of(membership.organisation).exclude(pk__in=given.values("power_of_attorney_id"))
+
+
+def members_to_give(mandate: PowerOfAttorney) -> QuerySet[Membership]:
+    """The organisation's members who may not use its power of attorney yet (given neither it nor all)."""
+    given = OrganisationAccess.objects.current().filter(
+        Q(power_of_attorney=mandate) | Q(power_of_attorney__isnull=True)
+    )
+    return (
+        members_of(mandate.organisation)
+        .filter(joined_at__isnull=False)
+        .exclude(pk__in=given.values("membership_id"))
     )
 
 
@@ -286,10 +313,11 @@ def clients_of_member(membership: Membership) -> QuerySet[PowerOfAttorney]:
 
 
 def access_of_member(membership: Membership) -> QuerySet[OrganisationAccess]:
-    """The member's current access: to all the organisation's powers of attorney, or one by one."""
+    """The member's current access: to all the organisation's powers of attorney, or one by one to
+    those in force."""
     return (
         OrganisationAccess.objects.current()
-        .filter(membership=membership)
+        .filter(_usable_now(), membership=membership)
         .select_related("power_of_attorney__grantor")
         .order_by("power_of_attorney__grantor__name")
     )

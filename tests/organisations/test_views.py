@@ -497,6 +497,26 @@ def test_the_administrator_removes_access(client, login, anne, revisorhuset, bo_
     assert bo_has_access.removed_by == anne
 
 
+def test_the_pages_offer_only_access_not_given_yet(
+    client, login, anne, revisorhuset, bo_member, bo_has_access, client_mandate
+):
+    login(client, anne)
+    member_form = client.get(url("member", revisorhuset.pk, bo_member.pk)).context["access_form"]
+    assert [key for key, _label in member_form.fields["power_of_attorney"].choices] == ["all"]
+    mandate_form = client.get(url("mandate", revisorhuset.pk, client_mandate.pk)).context["access_form"]
+    assert [label for _key, label in mandate_form.fields["membership"].choices] == ["Anne Revisor"]
+
+
+def test_access_to_an_ended_power_of_attorney_is_no_longer_listed(
+    client, login, anne, karen, revisorhuset, bo_member, bo_has_access, client_mandate
+):
+    attorney_services.revoke(power_of_attorney=client_mandate, acting_user=karen)
+    login(client, anne)
+    assert client.get(url("member", revisorhuset.pk, bo_member.pk)).context["access"] == []
+    [_anne, bo_row] = client.get(url("detail", revisorhuset.pk)).context["members"]
+    assert bo_row.current_access == []
+
+
 # --- the grantor's side --------------------------------------------------------------------------
 
 
