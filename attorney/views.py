@@ -433,7 +433,12 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
 def act_for(request: HttpRequest) -> HttpResponse:
     # By power of attorney or by law (parental custody, guardianship): the policy gathers both.
     grantors = {
-        p.person.pk: {"grantor": p.person, "rights": p.rights, "bases": p.bases}
+        p.person.pk: {
+            "grantor": p.person,
+            "rights": p.rights,
+            "bases": p.bases,
+            "organisations": p.organisations,
+        }
         for p in policy.principals_in_force(actor=request.user)
     }
     if request.method == "POST":

@@ -595,6 +595,12 @@ def test_the_grantor_sees_the_organisation_and_who_may_act(
     assert "Bo Bogholder" in page(response)
 
 
+def test_the_act_for_page_names_the_organisation(client, login, bo, bo_has_access):
+    login(client, bo)
+    html = page(client.get(reverse("attorney:act_for")))
+    assert "Karen Jensen" in html and f"{REVISOR_NAME} (CVR 12 34 56 74)" in html
+
+
 @pytest.fixture
 def bo_read_karens_letter(client, login, karen, bo, skat, bo_has_access):
     letter = post_services.send_letter(authority=skat, citizen=karen, subject="Restskat", body="Betal")
