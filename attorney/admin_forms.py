@@ -13,33 +13,21 @@ from django.utils.translation import gettext_lazy as _
 
 from authorities.catalogue.models import Right
 from authorities.catalogue.validators import validate_pdf
-from portal.cpr import normalize_cpr
+from portal.forms import CprNumberField
 
 from .forms import PeriodMixin, RightsChoiceField
-
-CPR_WIDGET_ATTRS = {"inputmode": "numeric", "autocomplete": "off"}
 
 
 class PaperRegistrationForm(PeriodMixin):
     """A power of attorney that the grantor and the attorney signed on a paper form."""
 
-    grantor_national_id = forms.CharField(
-        label=_("The grantor's CPR number"),
-        max_length=11,
-        help_text=_("10 digits, with or without a hyphen."),
-        widget=forms.TextInput(CPR_WIDGET_ATTRS),
-    )
+    grantor_national_id = CprNumberField(label=_("The grantor's CPR number"))
     grantor_name = forms.CharField(
         label=_("The grantor's full name"),
         max_length=200,
         help_text=_("As on the signed form. It must be the name of the person with this CPR number."),
     )
-    attorney_national_id = forms.CharField(
-        label=_("The attorney's CPR number"),
-        max_length=11,
-        help_text=_("10 digits, with or without a hyphen."),
-        widget=forms.TextInput(CPR_WIDGET_ATTRS),
-    )
+    attorney_national_id = CprNumberField(label=_("The attorney's CPR number"))
     attorney_name = forms.CharField(
         label=_("The attorney's full name"),
         max_length=200,
@@ -70,12 +58,6 @@ class PaperRegistrationForm(PeriodMixin):
         self.fields["document"].help_text = _("A PDF of at most %(limit)s.") % {
             "limit": filesizeformat(settings.MAX_UPLOAD_BYTES)
         }
-
-    def clean_grantor_national_id(self) -> str:
-        return normalize_cpr(self.cleaned_data["grantor_national_id"])
-
-    def clean_attorney_national_id(self) -> str:
-        return normalize_cpr(self.cleaned_data["attorney_national_id"])
 
     def clean_document(self):
         document = self.cleaned_data["document"]

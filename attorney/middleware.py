@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from portal.audit import current_acting_basis
@@ -53,7 +54,11 @@ def _acting_ended(user, grantor_id) -> str:
     """Why the acting ended, in the policy's words (expired, ended, not yet valid), when the policy
     can tell from the last power of attorney between the two; otherwise a plain sentence."""
     last = (
-        PowerOfAttorney.objects.filter(grantor_id=grantor_id, attorney=user, activated_at__isnull=False)
+        PowerOfAttorney.objects.filter(
+            Q(attorney=user) | Q(organisation__memberships__user=user),
+            grantor_id=grantor_id,
+            activated_at__isnull=False,
+        )
         .select_related("grantor")
         .prefetch_related("rights")
         .order_by("-activated_at")

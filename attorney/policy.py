@@ -384,6 +384,10 @@ def _explain_from(
 # --- Organisations' mandates, used by their members ----------------------------------------------
 
 
+def _is_member_now(actor: User) -> bool:
+    return Membership.objects.current().filter(user=actor).exists()
+
+
 def _access_at(*, actor: User, at: datetime, organisation: Organisation | None = None) -> dict[int, set]:
     """For each organisation the actor is a member of at ``at``: the mandates they had access to
     then (ids), with ``None`` among them for access to all the organisation's mandates."""
@@ -550,9 +554,12 @@ def authorize(
             authority_ids=authority_ids,
             organisation=organisation,
         )
+    # Whether the actor belongs to any organisation now: most people don't, and then no organisation's
+    # mandate is asked about at all.
+    member_now = through_organisations and at is None and _is_member_now(actor)
     if at is None:
         permit = _permit_now(parties=Q(grantor=principal, attorney=actor), right=right)
-        if permit is None and through_organisations:
+        if permit is None and member_now:
             permit = _permit_now(parties=Q(grantor=principal), member=Q(user=actor), right=right)
         if permit is not None:
             return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
@@ -566,7 +573,7 @@ def authorize(
             return _permit_by_representation(representation)
     when = at or timezone.now()
     decision = _explain(actor=actor, principal=principal, right=right, at=when, authority_ids=authority_ids)
-    if not decision.permitted and through_organisations:
+    if not decision.permitted and through_organisations and (at is not None or member_now):
         decision = _either(
             decision,
             _explain_organisations(

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from authorities.catalogue.models import Right
 from organisations.models import Membership, Organisation, Role
-from organisations.selectors import members_of
+from organisations.selectors import administered_by, members_of
 from portal.models import User
 
 from .models import (
@@ -45,9 +45,12 @@ def mandates_received(attorney: User) -> QuerySet[PowerOfAttorney]:
 
 
 def visible_mandate(*, user: User, mandate_id) -> PowerOfAttorney | None:
-    """A mandate the user is a party to (grantor or attorney), or None."""
+    """A mandate the user is a party to (grantor, attorney, or an administrator of the organisation
+    it is given to), or None."""
     return (
-        PowerOfAttorney.objects.filter(Q(grantor=user) | Q(attorney=user), pk=mandate_id)
+        PowerOfAttorney.objects.filter(
+            Q(grantor=user) | Q(attorney=user) | Q(organisation__in=administered_by(user)), pk=mandate_id
+        )
         .select_related("grantor", "attorney", "organisation", "created_by", "ended_by", "replaces")
         .prefetch_related(_rights_with_authority())
         .first()
@@ -350,19 +353,6 @@ def members_acting_through(mandate: PowerOfAttorney) -> list[User]:
         )
         .distinct()
         .order_by("name")
-    )
-
-
-def organisation_mandate_administered_by(*, user: User, mandate_id) -> PowerOfAttorney | None:
-    """A power of attorney given to an organisation the person administers now, or None: the
-    administrators' way from a notice about it to the organisation's page."""
-    administered = Membership.objects.current().filter(user=user, role=Role.ADMINISTRATOR)
-    return (
-        PowerOfAttorney.objects.filter(
-            pk=mandate_id, organisation_id__in=administered.values("organisation_id")
-        )
-        .only("pk", "organisation_id")
-        .first()
     )
 
 

@@ -645,6 +645,7 @@ _EXPIRY_FIELDS = (
     "activated_at",
     "ended_at",
     "replaces_id",
+    "organisation_id",
     "grantor__national_id",
     "attorney__national_id",
 )

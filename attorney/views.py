@@ -254,14 +254,11 @@ def _confirm_joint(request: HttpRequest, draft: dict) -> HttpResponse:
 
 @login_required
 def detail(request: HttpRequest, mandate_id) -> HttpResponse:
-    mandate = selectors.visible_mandate(user=request.user, mandate_id=mandate_id)
-    if mandate is None:
+    mandate = _mandate_or_404(request, mandate_id)
+    if mandate.organisation_id and mandate.grantor_id != request.user.pk:
         # An organisation's administrators answer and manage its mandates on its own pages (the
         # notices they get about a mandate link here).
-        theirs = selectors.organisation_mandate_administered_by(user=request.user, mandate_id=mandate_id)
-        if theirs is None:
-            raise Http404
-        return redirect("organisations:mandate", theirs.organisation_id, theirs.pk)
+        return redirect("organisations:mandate", mandate.organisation_id, mandate.pk)
     is_grantor = mandate.grantor_id == request.user.pk
     return render(
         request,

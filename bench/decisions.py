@@ -1926,6 +1926,10 @@ def main() -> None:
             if not database_exists(args.database):
                 raise SystemExit(f"--reuse: database {args.database} does not exist (run once with --keep)")
             setup_django(env)
+            with timed(f"apply new migrations to the kept database {args.database}"):
+                from django.core.management import call_command
+
+                call_command("migrate", verbosity=0)  # the code measured may have added some since
             with psycopg.connect(bench_dsn(args.database), autocommit=True) as conn, conn.cursor() as cur:
                 describe_dataset(cur, results)
         else:

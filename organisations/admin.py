@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.errors import NotAllowed
-from portal.forms import add_service_errors
+from portal.forms import CprNumberField, add_service_errors
 
 from . import services
 from .cvr import normalize_cvr
@@ -36,13 +36,11 @@ class OrganisationRegistrationForm(forms.Form):
         widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
     )
     name = forms.CharField(label=_("Name as in the CVR register"), max_length=200)
-    administrator_national_id = forms.CharField(
+    administrator_national_id = CprNumberField(
         label=_("The first administrator's CPR number"),
-        max_length=11,
         help_text=_(
             "Only the person with this CPR number can take the invitation, after logging in with MitID."
         ),
-        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
     )
     administrator_name = forms.CharField(label=_("The first administrator's full name"), max_length=200)
     administrator_email = forms.EmailField(

@@ -7,6 +7,18 @@ from .cpr import normalize_cpr
 from .models import Language, User
 
 
+class CprNumberField(forms.CharField):
+    """A CPR number as people type it (with or without the hyphen), cleaned to its 10 digits."""
+
+    def __init__(self, *, label, **kwargs):
+        kwargs.setdefault("help_text", _("10 digits, with or without a hyphen."))
+        kwargs.setdefault("widget", forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}))
+        super().__init__(label=label, max_length=11, **kwargs)
+
+    def clean(self, value) -> str:
+        return normalize_cpr(super().clean(value))
+
+
 def add_service_errors(form, error: ValidationError | PermissionDenied) -> None:
     """Show a service's refusal on the form: an ``Invalid`` or ``Conflict`` on its field if the form
     has it, else on top; a ``NotAllowed`` on top."""

@@ -5,26 +5,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from portal.cpr import normalize_cpr
+from portal.forms import CprNumberField
 
 from .models import Scope
 
-CPR_WIDGET_ATTRS = {"inputmode": "numeric", "autocomplete": "off"}
-
 
 class GuardianshipForm(forms.Form):
-    ward_national_id = forms.CharField(
-        label=_("The ward's CPR number"),
-        max_length=11,
-        help_text=_("10 digits, with or without a hyphen."),
-        widget=forms.TextInput(CPR_WIDGET_ATTRS),
-    )
-    guardian_national_id = forms.CharField(
-        label=_("The guardian's CPR number"),
-        max_length=11,
-        help_text=_("10 digits, with or without a hyphen."),
-        widget=forms.TextInput(CPR_WIDGET_ATTRS),
-    )
+    ward_national_id = CprNumberField(label=_("The ward's CPR number"))
+    guardian_national_id = CprNumberField(label=_("The guardian's CPR number"))
     scope = forms.ChoiceField(
         label=_("Scope"),
         choices=Scope.choices,
@@ -41,12 +29,6 @@ class GuardianshipForm(forms.Form):
         widget=forms.DateInput({"type": "date"}),
         help_text=_("Leave empty if the decision has no end date."),
     )
-
-    def clean_ward_national_id(self) -> str:
-        return normalize_cpr(self.cleaned_data["ward_national_id"])
-
-    def clean_guardian_national_id(self) -> str:
-        return normalize_cpr(self.cleaned_data["guardian_national_id"])
 
     def clean(self):
         cleaned = super().clean()
