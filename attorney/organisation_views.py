@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from organisations import selectors as organisation_selectors
 from organisations import services as organisation_services
+from organisations.context_processors import remember_whether_member
 from organisations.models import Membership
 from portal.eid import requires_substantial_assurance
 from portal.errors import Conflict, NotAllowed
@@ -174,6 +175,7 @@ def end_membership(request: HttpRequest, organisation_id: int, membership_id) ->
         else:
             messages.success(request, _end_message(member, leaving=leaving))
             if leaving:
+                remember_whether_member(request, request.user)
                 return redirect("organisations:overview")
             return redirect("organisations:detail", own.organisation_id)
     context = {"organisation": own.organisation, "member": member, "leaving": leaving, "form": form}
@@ -337,6 +339,7 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
         except (Conflict, NotAllowed) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         else:
+            remember_whether_member(request, request.user)
             messages.success(request, _("You have joined %(name)s.") % {"name": membership.organisation.name})
             return redirect("organisations:detail", membership.organisation_id)
     return render(request, "organisations/join.html", {"invitation": invitation})

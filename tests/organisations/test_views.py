@@ -170,6 +170,27 @@ def test_the_menu_shows_organisations_only_to_members(client, login, bo, ole, bo
     assert url("overview") not in page(client.get(reverse("authorities:start")))
 
 
+def test_the_menu_follows_joining_and_leaving_at_once(client, login, revisorhuset, cecilie_invitation):
+    membership, code = cecilie_invitation
+    login(client, UserFactory(name="Cecilie Ny"))
+    assert url("overview") not in page(client.get(reverse("authorities:start")))
+    client.post(url("join", code))
+    assert url("overview") in page(client.get(reverse("authorities:start")))
+    client.post(url("end_membership", revisorhuset.pk, membership.pk))
+    assert url("overview") not in page(client.get(reverse("authorities:start")))
+
+
+def test_pages_ask_nothing_about_organisations_for_the_menu(client, login, bo, bo_member):
+    login(client, bo)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("authorities:start"))
+    assert not [
+        q
+        for q in queries.captured_queries
+        if "organisations_membership" in q["sql"] and "LIMIT 1" in q["sql"]
+    ]
+
+
 def test_the_overview_lists_the_persons_organisations(client, login, bo, revisorhuset, bo_member):
     login(client, bo)
     html = page(client.get(url("overview")))
