@@ -162,19 +162,26 @@ def open_request_to(*, grantor: User, request_id) -> AttorneyRequest | None:
 
 
 def mandates_in_force_at_authority(
-    *, authority_id: int, principal_national_id: str | None = None, attorney_national_id: str | None = None
+    *,
+    authority_id: int,
+    principal_national_id: str | None = None,
+    attorney_national_id: str | None = None,
+    organisation_cvr: str | None = None,
 ) -> QuerySet[PowerOfAttorney]:
-    """Mandates in force with at least one right at the authority, for one grantor or one attorney;
-    each carries only that authority's rights, as ``own_rights``."""
+    """Mandates in force with at least one right at the authority, for one grantor, one person
+    attorney or one organisation as attorney; each carries only that authority's rights, as
+    ``own_rights``. A person's list holds their own mandates, not their organisations'."""
     mandates = (
         PowerOfAttorney.objects.in_force().filter(rights__service__authority_id=authority_id).distinct()
     )
     if principal_national_id:
         mandates = mandates.filter(grantor__national_id=principal_national_id)
+    elif organisation_cvr:
+        mandates = mandates.filter(organisation__cvr=organisation_cvr)
     else:
         mandates = mandates.filter(attorney__national_id=attorney_national_id)
     own_rights = Right.objects.filter(service__authority_id=authority_id).order_by("code")
-    return mandates.select_related("grantor", "attorney").prefetch_related(
+    return mandates.select_related("grantor", "attorney", "organisation").prefetch_related(
         Prefetch("rights", queryset=own_rights, to_attr="own_rights")
     )
 

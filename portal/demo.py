@@ -1,10 +1,12 @@
-"""The demo world: three authorities with their rights, three citizens and one caseworker each.
+"""The demo world: the authorities with their rights, citizens, a caseworker for each authority and
+an accountancy firm whose employee acts for Karen.
 
 Used by ``manage.py seed_demo`` and listed in the README. Every function here is idempotent.
 """
 
 import datetime
 import io
+import secrets
 from pathlib import Path
 
 from allauth.account.models import EmailAddress
@@ -16,7 +18,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from attorney import services as attorney_services
-from attorney.models import PowerOfAttorney, Status
+from attorney.models import OrganisationAccess, PowerOfAttorney, Status
 from authorities.applications import services as applications_services
 from authorities.applications.models import (
     Application,
@@ -33,6 +35,9 @@ from authorities.datause import services as datause_services
 from authorities.datause.models import DataUse
 from authorities.post import services as post_services
 from authorities.post.models import Letter
+from organisations import services as organisation_services
+from organisations.models import Membership, Organisation, Role
+from organisations.selectors import membership_in
 from portal.models import IdentityVerification, User
 
 DEMO_PASSWORD = "Fuldmagt-demo-2026"  # noqa: S105 - documented demo login
@@ -270,6 +275,17 @@ DEMO_REGISTER_EXTRACT = (
 # Someone Karen invites who has not signed up yet: the invitation waits for this CPR number.
 INVITEE = ("1203904567", "Anne Jensen")
 
+# An accountancy firm as attorney: registered by the service desk, with an administrator and an
+# employee who joined by their invitations. Karen gives it a power of attorney for her tax matters;
+# Anne accepts it and lets Bo use it.
+ORGANISATION = ("12345674", "Revisorhuset A/S")
+ORGANISATION_REGISTRAR = "sagsbehandler.kk@example.dk"
+ORGANISATION_MEMBERS = [
+    ("anne.revisor@example.dk", "Anne Revisor", "1208804567", Role.ADMINISTRATOR),
+    ("bo.bogholder@example.dk", "Bo Bogholder", "0309905678", Role.EMPLOYEE),
+]
+ORGANISATION_RIGHTS = ("skat.read_mail", "skat.view_tax_assessment")
+
 
 def seed_catalogue() -> None:
     for spec in CATALOGUE:
@@ -456,6 +472,7 @@ def _user(email: str, name: str, national_id: str | None, *, is_staff: bool = Fa
 
 def seed_people() -> dict[str, User]:
     people = {email: _user(email, name, cpr) for email, name, cpr in CITIZENS}
+    people.update({email: _user(email, name, cpr) for email, name, cpr, _role in ORGANISATION_MEMBERS})
     caseworkers = catalogue_services.ensure_caseworker_group()
     for email, name, slug in CASEWORKERS:
         caseworker = _user(email, name, None, is_staff=True)
@@ -539,6 +556,79 @@ def seed_powers_of_attorney(people: dict[str, User]) -> None:
         )
         old.permission_rows.all().delete()
         attorney_services.expire_due(now=now)
+
+
+def _join(person: User, organisation: Organisation, code: str | None) -> Membership:
+    """The person joins by their invitation's code, unless they already have."""
+    membership = membership_in(user=person, organisation_id=organisation.pk)
+    if membership is not None:
+        return membership
+    if code is None:
+        # Demo only: a run that stopped half-way left an open invitation whose code is lost (only its
+        # hash is kept), so the invitation gets a new code.
+        invitation = Membership.objects.get(
+            organisation=organisation,
+            invited_email=person.email,
+            joined_at__isnull=True,
+            left_at__isnull=True,
+        )
+        code = secrets.token_urlsafe(24)
+        Membership.objects.filter(pk=invitation.pk).update(
+            invitation_hash=organisation_services.hash_invitation(code)
+        )
+    return organisation_services.join_organisation(acting_user=person, code=code)
+
+
+def seed_organisation(people: dict[str, User]) -> Organisation:
+    """Revisorhuset A/S, through the real services: the service desk registers it and invites Anne
+    as administrator; she invites Bo as employee; both join by their codes; Karen gives Revisorhuset
+    a power of attorney with Skattestyrelsen's rights to read letters and the tax statement; Anne
+    accepts it and gives Bo access to it."""
+    cvr, name = ORGANISATION
+    (anne_email, anne_name, anne_cpr, _), (bo_email, bo_name, _bo_cpr, bo_role) = ORGANISATION_MEMBERS
+    anne, bo, karen = people[anne_email], people[bo_email], people["karen@example.dk"]
+    organisation, code = Organisation.objects.filter(cvr=cvr).first(), None
+    if organisation is None:
+        organisation, code = organisation_services.register_organisation(
+            acting_user=people[ORGANISATION_REGISTRAR],
+            cvr=cvr,
+            name=name,
+            administrator_national_id=anne_cpr,
+            administrator_name=anne_name,
+            administrator_email=anne_email,
+        )
+    _join(anne, organisation, code)
+    code = None
+    if not Membership.objects.filter(organisation=organisation, invited_email=bo_email).exists():
+        _invitation, code = organisation_services.invite_member(
+            acting_user=anne, organisation=organisation, name=bo_name, email=bo_email, role=bo_role
+        )
+    bo_membership = _join(bo, organisation, code)
+
+    mandate = PowerOfAttorney.objects.filter(
+        grantor=karen, organisation=organisation, status__in=[Status.PENDING, Status.ACTIVE]
+    ).first()
+    if mandate is None:
+        now = timezone.now()
+        mandate = attorney_services.grant_power_of_attorney_to_organisation(
+            acting_user=karen,
+            cvr=cvr,
+            organisation_name=name,
+            rights=_rights(*ORGANISATION_RIGHTS),
+            valid_from=now,
+            valid_until=now + datetime.timedelta(days=365),
+        )
+    if mandate.status == Status.PENDING:
+        mandate = attorney_services.accept(power_of_attorney=mandate, acting_user=anne)
+    if (
+        not OrganisationAccess.objects.current()
+        .filter(membership=bo_membership, power_of_attorney=mandate)
+        .exists()
+    ):
+        attorney_services.give_organisation_access(
+            acting_user=anne, membership=bo_membership, power_of_attorney=mandate
+        )
+    return organisation
 
 
 APPLICATION_FORMS = [
@@ -742,6 +832,7 @@ def seed_demo() -> dict[str, User]:
     seed_application_forms()
     people = seed_people()
     seed_powers_of_attorney(people)
+    seed_organisation(people)
     seed_letters_and_applications(people)
     seed_legal_representatives(people)
     seed_consents(people)

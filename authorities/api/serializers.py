@@ -10,6 +10,7 @@ from rest_framework.settings import api_settings
 
 from authorities.catalogue.models import Right
 from authorities.consent.models import DataCategory
+from organisations.cvr import normalize_cvr
 from portal import processcache
 from portal.cpr import normalize_cpr
 
@@ -81,6 +82,22 @@ class CprField(TextField):
             raise serializers.ValidationError(error.messages) from None
 
 
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]{8}$", "example": "12345674"})
+class CvrField(TextField):
+    """A Danish CVR number, 8 digits (spaces and a ``DK`` prefix are tolerated); answered as 8 digits."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return normalize_cvr(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
 # The shape of right and data-category codes (the models' validators), checked before any query:
 # a value that cannot be a code is answered without asking the database, which would refuse some
 # of them (a NUL character) with an error instead of "not found".
@@ -137,6 +154,13 @@ class DecisionQuestionSerializer(RequestSerializer):
     principal = CprField()
     right = RightField()
     at = serializers.DateTimeField(required=False, help_text="Ask about a past moment (ISO 8601)")
+    on_behalf_of_organisation = CvrField(
+        required=False,
+        help_text="The CVR number of an organisation the actor acts for as its member: then only "
+        "powers of attorney the principal gave that organisation count, and only if the actor has "
+        "been given access to them. Without it, only the actor's own powers of attorney and legal "
+        "representation count.",
+    )
 
 
 # Named in the OpenAPI description as DecisionReasonEnum (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
@@ -156,7 +180,13 @@ DECISION_REASONS = [
     "child_came_of_age",
     "custody_ended",
     "guardianship_ended",
+    "no_organisation_access",
 ]
+
+
+class OrganisationSerializer(serializers.Serializer):
+    cvr = serializers.CharField(help_text="CVR number, 8 digits")
+    name = serializers.CharField(allow_null=True)
 
 
 class DecisionAnswerSerializer(serializers.Serializer):
@@ -177,6 +207,11 @@ class DecisionAnswerSerializer(serializers.Serializer):
         help_text="When the basis ends: the power of attorney's end, the child's 18th birthday or the "
         "end of custody or guardianship; null if it has no end",
     )
+    on_behalf_of_organisation = OrganisationSerializer(
+        required=False,
+        help_text="Only when the question named an organisation: its CVR number, and its name when "
+        "the permit rests on a power of attorney given to it (null otherwise)",
+    )
 
 
 class DecisionBatchSerializer(RequestSerializer):
@@ -191,8 +226,15 @@ class PowerOfAttorneySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     principal = serializers.CharField(help_text="Grantor's CPR number")
     principal_name = serializers.CharField()
-    attorney = serializers.CharField(help_text="Attorney's CPR number")
-    attorney_name = serializers.CharField()
+    attorney = serializers.CharField(
+        allow_null=True, help_text="Attorney's CPR number; null when the attorney is an organisation"
+    )
+    attorney_name = serializers.CharField(help_text="The attorney's name, or the organisation's")
+    organisation = OrganisationSerializer(
+        allow_null=True,
+        help_text="The organisation that is the attorney (its members act with the access it gives "
+        "them); null when the attorney is a person",
+    )
     rights = serializers.ListField(
         child=serializers.CharField(), help_text="Only the calling authority's rights"
     )
@@ -203,10 +245,13 @@ class PowerOfAttorneySerializer(serializers.Serializer):
 class PowerOfAttorneyQuerySerializer(serializers.Serializer):
     principal = CprField(required=False)
     attorney = CprField(required=False)
+    organisation = CvrField(required=False)
 
     def validate(self, attrs):
-        if bool(attrs.get("principal")) == bool(attrs.get("attorney")):
-            raise serializers.ValidationError(_("Give exactly one of 'principal' and 'attorney'."))
+        if sum(bool(attrs.get(name)) for name in ("principal", "attorney", "organisation")) != 1:
+            raise serializers.ValidationError(
+                _("Give exactly one of 'principal', 'attorney' and 'organisation'.")
+            )
         return attrs
 
 

@@ -6,6 +6,17 @@ import pytest
 
 from authorities.events import services
 
+# Organisations as attorneys (Revisorhuset A/S, Anne its administrator, Bo an employee), for the
+# API's questions on an organisation's behalf.
+from ..organisations.conftest import (  # noqa: F401
+    anne,
+    bo,
+    bo_member,
+    client_mandate,
+    registrar,
+    revisorhuset,
+)
+
 # Names used for webhooks in these tests, resolved without a network. The public address is never
 # connected to: the guard below refuses any connection that does not stay on this machine.
 PUBLIC_ADDRESS = "93.184.215.14"

@@ -104,6 +104,12 @@ def test_a_permit_takes_one_query_and_the_audit_insert(
         {"actor": PETER, "principal": KAREN, "right": "skat.no_such_right"},
         {"actor": "3213452345", "principal": KAREN, "right": "skat.read_mail"},
         {"actor": PETER, "principal": KAREN, "right": "skat.read_mail", "as_of": "now"},
+        {
+            "actor": PETER,
+            "principal": KAREN,
+            "right": "skat.read_mail",
+            "on_behalf_of_organisation": "12345674",
+        },
         {"actor": int(PETER), "principal": KAREN, "right": "skat.read_mail"},
         '{"actor": "1503752345", "principal": "0102451234", "right": "skat.read_mail"',
         '["1503752345"]',

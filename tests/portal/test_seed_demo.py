@@ -79,3 +79,54 @@ def test_seed_demo_loads_the_sample_register_extract_through_the_import():
     assert not can_act_for(lone, bent, kommune_mail)
     assert Representation.objects.count() == 3
     assert RegisterImport.objects.latest("started_at").unchanged == 3
+
+
+@pytest.mark.django_db
+def test_seed_demo_lets_the_accountants_employee_act_for_karen_on_its_behalf():
+    from attorney.policy import authorize_by_cpr
+    from organisations.models import Membership, Organisation, Role
+    from portal.demo import ORGANISATION
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    organisation = Organisation.objects.get(cvr=ORGANISATION[0])
+    karen = User.objects.get(national_id="0102451234")
+    anne = User.objects.get(email="anne.revisor@example.dk")
+    bo = User.objects.get(email="bo.bogholder@example.dk")
+    roles = dict(Membership.objects.current().filter(organisation=organisation).values_list("user", "role"))
+    assert roles == {anne.pk: Role.ADMINISTRATOR, bo.pk: Role.EMPLOYEE}
+    mandate = PowerOfAttorney.objects.get(grantor=karen, organisation=organisation)
+    assert mandate.status == Status.ACTIVE
+    tax_mail = Right.objects.get(code="skat.read_mail")
+    decision = authorize(actor=bo, principal=karen, right=tax_mail)
+    assert (decision.permitted, decision.organisation_id) == (True, organisation.pk)
+    assert authorize_by_cpr(
+        actor_national_id=bo.national_id,
+        principal_national_id=karen.national_id,
+        right=tax_mail,
+        organisation_cvr=organisation.cvr,
+    ).permitted
+    # Anne administers the firm; she has not given herself access to Karen's power of attorney.
+    assert not can_act_for(anne, karen, tax_mail)
+    assert not can_act_for(bo, karen, Right.objects.get(code="udbetaling-danmark.read_mail"))
+
+
+@pytest.mark.django_db
+def test_a_demo_run_stopped_before_bo_joined_is_completed_by_the_next(monkeypatch):
+    from organisations import services as organisation_services
+
+    real = organisation_services.join_organisation
+
+    def stopped_at_bo(*, acting_user, code):
+        if acting_user.email == "bo.bogholder@example.dk":
+            raise RuntimeError("the run stopped here")
+        return real(acting_user=acting_user, code=code)
+
+    monkeypatch.setattr(organisation_services, "join_organisation", stopped_at_bo)
+    with pytest.raises(RuntimeError):
+        call_command("seed_demo")
+    monkeypatch.undo()
+    call_command("seed_demo")
+    bo = User.objects.get(email="bo.bogholder@example.dk")
+    karen = User.objects.get(national_id="0102451234")
+    assert can_act_for(bo, karen, Right.objects.get(code="skat.read_mail"))

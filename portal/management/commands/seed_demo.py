@@ -16,6 +16,12 @@ class Command(BaseCommand):
         )
         for email, name, cpr in demo.CITIZENS:
             self.stdout.write(f"  citizen     {email:34} {name} (CPR {cpr[:6]}-{cpr[6:]})")
+        cvr, organisation = demo.ORGANISATION
+        for email, name, cpr, role in demo.ORGANISATION_MEMBERS:
+            self.stdout.write(
+                f"  member      {email:34} {name} (CPR {cpr[:6]}-{cpr[6:]}), "
+                f"{role.value} at {organisation} (CVR {cvr})"
+            )
         for email, name, slug in demo.CASEWORKERS:
             self.stdout.write(
                 f"  caseworker  {email:34} {name} ({slug}); TOTP secret {demo.DEMO_TOTP_SECRET}"
