@@ -175,35 +175,49 @@ def confirm(request: HttpRequest) -> HttpResponse:
         return redirect("attorney:create")
     if request.method == "POST":
         if draft.get("second_attorney_national_id"):
-            return _confirm_joint(request, draft)
+            return _grant_from_draft(request, _confirm_joint(request, draft))
         if draft.get("attorney_kind") == AttorneyKind.ORGANISATION:
-            return _confirm_organisation(request, draft)
-        try:
-            mandate = services.grant_power_of_attorney(
-                acting_user=request.user,
-                attorney_national_id=draft["attorney_national_id"],
-                attorney_name=draft["attorney_name"],
-                rights=draft["rights"],
-                valid_from=draft["valid_from"],
-                valid_until=draft["valid_until"],
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-            return redirect("attorney:create")
-        del request.session[DRAFT_SESSION_KEY]
-        messages.success(
-            request,
-            _("The power of attorney has been created. %(name)s must now accept it.")
-            % {"name": mandate.attorney_name},
-        )
-        return redirect("attorney:detail", mandate.pk)
+            return _grant_from_draft(request, _confirm_organisation(request, draft))
+        return _grant_from_draft(request, _confirm_person(request, draft))
     return render(request, "attorney/confirm.html", {"draft": draft})
 
 
-def _confirm_organisation(request: HttpRequest, draft: dict) -> HttpResponse:
-    """The confirmed summary names an organisation: one of its administrators must accept."""
+def _grant_from_draft(request: HttpRequest, grant) -> HttpResponse:
+    """Run the confirmed grant; on success forget the draft and say what happens next, else go back
+    to the form with the service's reasons."""
     try:
+        message, destination = grant()
+    except ValidationError as error:
+        for reason in error.messages:
+            messages.error(request, reason)
+        return redirect("attorney:create")
+    del request.session[DRAFT_SESSION_KEY]
+    messages.success(request, message)
+    return redirect(*destination)
+
+
+def _confirm_person(request: HttpRequest, draft: dict):
+    def grant():
+        mandate = services.grant_power_of_attorney(
+            acting_user=request.user,
+            attorney_national_id=draft["attorney_national_id"],
+            attorney_name=draft["attorney_name"],
+            rights=draft["rights"],
+            valid_from=draft["valid_from"],
+            valid_until=draft["valid_until"],
+        )
+        message = _("The power of attorney has been created. %(name)s must now accept it.") % {
+            "name": mandate.attorney_name
+        }
+        return message, ("attorney:detail", mandate.pk)
+
+    return grant
+
+
+def _confirm_organisation(request: HttpRequest, draft: dict):
+    """The confirmed summary names an organisation: one of its administrators must accept."""
+
+    def grant():
         mandate = services.grant_power_of_attorney_to_organisation(
             acting_user=request.user,
             cvr=draft["cvr"],
@@ -212,22 +226,18 @@ def _confirm_organisation(request: HttpRequest, draft: dict) -> HttpResponse:
             valid_from=draft["valid_from"],
             valid_until=draft["valid_until"],
         )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return redirect("attorney:create")
-    del request.session[DRAFT_SESSION_KEY]
-    messages.success(
-        request,
-        _("The power of attorney has been created. An administrator of %(name)s must now accept it.")
-        % {"name": mandate.attorney_name},
-    )
-    return redirect("attorney:detail", mandate.pk)
+        message = _(
+            "The power of attorney has been created. An administrator of %(name)s must now accept it."
+        ) % {"name": mandate.attorney_name}
+        return message, ("attorney:detail", mandate.pk)
+
+    return grant
 
 
-def _confirm_joint(request: HttpRequest, draft: dict) -> HttpResponse:
+def _confirm_joint(request: HttpRequest, draft: dict):
     """The confirmed summary names two attorneys: one appointment, a mandate for each."""
-    try:
+
+    def grant():
         services.grant_joint_power_of_attorney(
             acting_user=request.user,
             attorneys=[
@@ -239,17 +249,12 @@ def _confirm_joint(request: HttpRequest, draft: dict) -> HttpResponse:
             valid_from=draft["valid_from"],
             valid_until=draft["valid_until"],
         )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return redirect("attorney:create")
-    del request.session[DRAFT_SESSION_KEY]
-    messages.success(
-        request,
-        _("The power of attorney has been created. %(first)s and %(second)s must now each accept it.")
-        % {"first": draft["attorney_name"], "second": draft["second_attorney_name"]},
-    )
-    return redirect("attorney:overview")
+        message = _(
+            "The power of attorney has been created. %(first)s and %(second)s must now each accept it."
+        ) % {"first": draft["attorney_name"], "second": draft["second_attorney_name"]}
+        return message, ("attorney:overview",)
+
+    return grant
 
 
 @login_required
