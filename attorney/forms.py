@@ -2,10 +2,12 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from authorities.catalogue.models import Authority, Right
+from organisations.cvr import normalize_cvr
 from portal.cpr import normalize_cpr
 
 from .models import EMERGENCY_MAX_DAYS, EMERGENCY_RIGHT, JointMode
@@ -102,17 +104,44 @@ class PeriodMixin(forms.Form):
         return cleaned
 
 
+class AttorneyKind(models.TextChoices):
+    PERSON = "person", _("A person")
+    ORGANISATION = "organisation", _("An organisation, such as an accountant, a law firm or a bank")
+
+
 class GrantForm(RightsTreeMixin, PeriodMixin):
+    attorney_kind = forms.ChoiceField(
+        label=_("Who should be your attorney?"),
+        choices=AttorneyKind.choices,
+        initial=AttorneyKind.PERSON,
+        required=False,  # a person unless the organisation is chosen
+        widget=forms.RadioSelect,
+    )
     attorney_national_id = forms.CharField(
         label=_("The attorney's CPR number"),
         max_length=11,
+        required=False,
         help_text=_("10 digits, with or without a hyphen."),
         widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
     )
     attorney_name = forms.CharField(
         label=_("The attorney's full name"),
         max_length=200,
+        required=False,
         help_text=_("As it is registered with the CPR number."),
+    )
+    cvr = forms.CharField(
+        label=_("The organisation's CVR number"),
+        max_length=20,
+        required=False,
+        help_text=_("8 digits. You find it on the organisation's letters, invoices or website."),
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    organisation_name = forms.CharField(
+        label=_("The organisation's name"),
+        max_length=200,
+        required=False,
+        help_text=_("As it is registered with the CVR number, for example Revisorhuset A/S."),
     )
 
     second_attorney_national_id = forms.CharField(
@@ -149,27 +178,73 @@ class GrantForm(RightsTreeMixin, PeriodMixin):
     )
 
     field_order = [
+        "attorney_kind",
         "attorney_national_id",
         "attorney_name",
         "second_attorney_national_id",
         "second_attorney_name",
         "mode",
+        "cvr",
+        "organisation_name",
         "rights",
         "all_rights_at",
         "valid_from",
         "valid_until",
     ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required for the kind of attorney chosen (checked in clean_*), so not marked optional.
+        for name in ("attorney_national_id", "attorney_name", "cvr", "organisation_name"):
+            self.fields[name].required_for_choice = True
+
+    def clean_attorney_kind(self) -> str:
+        return self.cleaned_data["attorney_kind"] or AttorneyKind.PERSON
+
+    @property
+    def for_organisation(self) -> bool:
+        kind = self.cleaned_data.get("attorney_kind") if hasattr(self, "cleaned_data") else None
+        return kind == AttorneyKind.ORGANISATION
+
     def clean_attorney_national_id(self) -> str:
         # Checked here, next to the field, rather than only after the summary and the password.
-        return normalize_cpr(self.cleaned_data["attorney_national_id"])
+        value = self.cleaned_data["attorney_national_id"].strip()
+        if self.for_organisation:
+            return ""
+        if not value:
+            raise ValidationError(_("Enter the attorney's CPR number."), code="required")
+        return normalize_cpr(value)
+
+    def clean_attorney_name(self) -> str:
+        name = " ".join(self.cleaned_data["attorney_name"].split())
+        if not name and not self.for_organisation:
+            raise ValidationError(_("Enter the attorney's full name."), code="required")
+        return "" if self.for_organisation else name
 
     def clean_second_attorney_national_id(self) -> str:
         value = self.cleaned_data["second_attorney_national_id"].strip()
-        return normalize_cpr(value) if value else ""
+        # An organisation is appointed alone; what was typed for a second person is not used.
+        return normalize_cpr(value) if value and not self.for_organisation else ""
+
+    def clean_cvr(self) -> str:
+        value = self.cleaned_data["cvr"]
+        if not self.for_organisation:
+            return ""
+        if not value.strip():
+            raise ValidationError(_("Enter the organisation's CVR number."), code="required")
+        return normalize_cvr(value)
+
+    def clean_organisation_name(self) -> str:
+        name = " ".join(self.cleaned_data["organisation_name"].split())
+        if self.for_organisation and not name:
+            raise ValidationError(_("Enter the organisation's name."), code="required")
+        return name if self.for_organisation else ""
 
     def clean(self):
         cleaned = super().clean()
+        if self.for_organisation:
+            cleaned.update(second_attorney_national_id="", second_attorney_name="", mode="")
+            return cleaned
         cpr, name = (
             cleaned.get("second_attorney_national_id"),
             cleaned.get("second_attorney_name", "").strip(),

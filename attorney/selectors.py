@@ -1,14 +1,26 @@
 """Read-only lists of powers of attorney and requests for the pages. Who may act for whom is decided
 in ``attorney.policy``."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from authorities.catalogue.models import Right
-from organisations.selectors import administered_by
+from organisations.models import Membership, Organisation, Role
+from organisations.selectors import administered_by, members_of
 from portal.models import User
 
-from .models import AttorneyRequest, EmergencyRequest, EmergencyStatus, PowerOfAttorney, RequestStatus, Status
+from .models import (
+    AttorneyRequest,
+    EmergencyRequest,
+    EmergencyStatus,
+    OrganisationAccess,
+    PowerOfAttorney,
+    RequestStatus,
+    Status,
+)
+from .policy import organisation_mandates_usable_by
 
 
 def _rights_with_authority() -> Prefetch:
@@ -19,7 +31,7 @@ def _rights_with_authority() -> Prefetch:
 def mandates_given(grantor: User) -> QuerySet[PowerOfAttorney]:
     return (
         PowerOfAttorney.objects.filter(grantor=grantor)
-        .select_related("attorney")
+        .select_related("attorney", "organisation")
         .prefetch_related(_rights_with_authority())
     )
 
@@ -104,7 +116,7 @@ def access_codes_of(mandate: PowerOfAttorney) -> QuerySet:
 def mandate_summary(mandate_id) -> PowerOfAttorney | None:
     return (
         PowerOfAttorney.objects.filter(pk=mandate_id)
-        .select_related("grantor", "attorney")
+        .select_related("grantor", "attorney", "organisation")
         .prefetch_related(_rights_with_authority())
         .first()
     )
@@ -174,11 +186,191 @@ def mandates_in_force_at_authority(
     )
 
 
-def organisation_mandates(organisation) -> QuerySet[PowerOfAttorney]:
-    """The powers of attorney given to an organisation that are waiting or in force, newest first."""
-    return (
-        PowerOfAttorney.objects.filter(organisation=organisation, status__in=[Status.PENDING, Status.ACTIVE])
+# --- Organisations as attorneys ----------------------------------------------------------------
+
+
+def _current_access_of_members() -> Prefetch:
+    """A mandate's current access rows, each with its member, as ``current_access``."""
+    return Prefetch(
+        "organisation_access",
+        queryset=OrganisationAccess.objects.current()
+        .filter(membership__in=Membership.objects.current())
+        .select_related("membership__user")
+        .order_by("membership__invited_name"),
+        to_attr="current_access",
+    )
+
+
+@dataclass
+class OrganisationMandates:
+    """What an organisation's administrators manage: the powers of attorney waiting for their
+    answer, those in force (each with ``current_access``: the members given it one by one), and
+    the members with access to all of them."""
+
+    pending: list[PowerOfAttorney]
+    in_force: list[PowerOfAttorney]
+    access_to_all: list[OrganisationAccess]
+
+
+def organisation_mandates(organisation: Organisation) -> OrganisationMandates:
+    """The organisation's powers of attorney to answer and those in force, with who may use them;
+    a fixed number of queries however many there are."""
+    now = timezone.now()
+    pending = (
+        PowerOfAttorney.objects.filter(organisation=organisation, status=Status.PENDING, valid_until__gt=now)
         .select_related("grantor")
         .prefetch_related(_rights_with_authority())
-        .order_by("-created_at")
+        .order_by("created_at")
+    )
+    in_force = (
+        PowerOfAttorney.objects.in_force(now)
+        .filter(organisation=organisation)
+        .select_related("grantor")
+        .prefetch_related(_rights_with_authority(), _current_access_of_members())
+        .order_by("grantor__name", "valid_until")
+    )
+    return OrganisationMandates(
+        pending=list(pending), in_force=list(in_force), access_to_all=list(access_to_all_of(organisation))
+    )
+
+
+def access_to_all_of(organisation: Organisation) -> QuerySet[OrganisationAccess]:
+    """Current access to all the organisation's powers of attorney, one row per member."""
+    return (
+        OrganisationAccess.objects.current()
+        .filter(
+            membership__in=Membership.objects.current().filter(organisation=organisation),
+            power_of_attorney__isnull=True,
+        )
+        .select_related("membership__user")
+        .order_by("membership__invited_name")
+    )
+
+
+def _usable_now() -> Q:
+    """Access rows that still mean something: to all, or to a mandate in force (the row of a mandate
+    that has ended stays, as history, but gives nothing)."""
+    return Q(power_of_attorney__isnull=True) | Q(power_of_attorney__in=PowerOfAttorney.objects.in_force())
+
+
+def members_with_access(organisation: Organisation) -> QuerySet[Membership]:
+    """The organisation's members and open invitations (``organisations.selectors.members_of``),
+    each with ``current_access``: to all its powers of attorney, or one by one."""
+    return members_of(organisation).prefetch_related(
+        Prefetch(
+            "access",
+            queryset=OrganisationAccess.objects.current()
+            .filter(_usable_now())
+            .select_related("power_of_attorney__grantor")
+            .order_by("power_of_attorney__grantor__name"),
+            to_attr="current_access",
+        )
+    )
+
+
+def mandates_in_force_of(organisation: Organisation) -> QuerySet[PowerOfAttorney]:
+    """The organisation's powers of attorney in force, by grantor: what access can be given to."""
+    return (
+        PowerOfAttorney.objects.in_force()
+        .filter(organisation=organisation)
+        .select_related("grantor")
+        .order_by("grantor__name", "valid_until")
+    )
+
+
+def mandates_to_give(membership: Membership) -> QuerySet[PowerOfAttorney]:
+    """The organisation's powers of attorney in force that the member has no access to yet."""
+    given = OrganisationAccess.objects.current().filter(
+        membership=membership, power_of_attorney__isnull=False
+    )
+    return mandates_in_force_of(membership.organisation).exclude(pk__in=given.values("power_of_attorney_id"))
+
+
+def members_to_give(mandate: PowerOfAttorney) -> QuerySet[Membership]:
+    """The organisation's members who may not use its power of attorney yet (given neither it nor all)."""
+    given = OrganisationAccess.objects.current().filter(
+        Q(power_of_attorney=mandate) | Q(power_of_attorney__isnull=True)
+    )
+    return (
+        members_of(mandate.organisation)
+        .filter(joined_at__isnull=False)
+        .exclude(pk__in=given.values("membership_id"))
+    )
+
+
+def organisation_mandate(*, organisation: Organisation, mandate_id) -> PowerOfAttorney | None:
+    """One power of attorney given to the organisation, with its grantor, rights and who may use it."""
+    return (
+        PowerOfAttorney.objects.filter(organisation=organisation, pk=mandate_id)
+        .select_related("grantor", "organisation", "ended_by")
+        .prefetch_related(_rights_with_authority(), _current_access_of_members())
+        .first()
+    )
+
+
+def clients_of_member(membership: Membership) -> QuerySet[PowerOfAttorney]:
+    """The organisation's powers of attorney in force that the member may use now, by client name."""
+    if membership.user_id is None:
+        return PowerOfAttorney.objects.none()
+    return (
+        PowerOfAttorney.objects.in_force()
+        .filter(organisation_id=membership.organisation_id)
+        .filter(organisation_mandates_usable_by(membership.user))
+        .select_related("grantor")
+        .prefetch_related(_rights_with_authority())
+        .order_by("grantor__name", "valid_until")
+    )
+
+
+def access_of_member(membership: Membership) -> QuerySet[OrganisationAccess]:
+    """The member's current access: to all the organisation's powers of attorney, or one by one to
+    those in force."""
+    return (
+        OrganisationAccess.objects.current()
+        .filter(_usable_now(), membership=membership)
+        .select_related("power_of_attorney__grantor")
+        .order_by("power_of_attorney__grantor__name")
+    )
+
+
+def organisation_access(*, organisation: Organisation, access_id) -> OrganisationAccess | None:
+    """One current access row of a member of the organisation, or None."""
+    return (
+        OrganisationAccess.objects.current()
+        .filter(pk=access_id, membership__organisation=organisation)
+        .select_related("membership__user", "power_of_attorney__grantor")
+        .first()
+    )
+
+
+def members_acting_through(mandate: PowerOfAttorney) -> list[User]:
+    """Who of the organisation's members may use its power of attorney now (given it one by one or
+    with all the organisation's), by name: the grantor sees who can act for them. Nobody while the
+    power of attorney is not in force."""
+    if not mandate.organisation_id or not mandate.is_in_force():
+        return []
+    access = OrganisationAccess.objects.current().filter(
+        Q(power_of_attorney=mandate) | Q(power_of_attorney__isnull=True)
+    )
+    return list(
+        User.objects.filter(
+            memberships__in=Membership.objects.current().filter(
+                organisation_id=mandate.organisation_id, access__in=access
+            )
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def organisations_with_offers(user: User) -> list[Organisation]:
+    """Organisations the person administers that have powers of attorney waiting for an answer,
+    each with ``waiting`` (how many)."""
+    administered = Membership.objects.current().filter(user=user, role=Role.ADMINISTRATOR)
+    waiting = Q(mandates__status=Status.PENDING, mandates__valid_until__gt=timezone.now())
+    return list(
+        Organisation.objects.filter(pk__in=administered.values("organisation_id"))
+        .annotate(waiting=Count("mandates", filter=waiting))
+        .filter(waiting__gt=0)
+        .order_by("name")
     )

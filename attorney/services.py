@@ -146,6 +146,20 @@ def _attorney_side(mandate: PowerOfAttorney) -> list[User]:
     return [mandate.attorney] if mandate.attorney_id else []
 
 
+def _audit_granted(mandate: PowerOfAttorney, created_by: User, rights: list[Right]) -> None:
+    """The "granted" event of a mandate just created with ``rights``, and its period."""
+    _audit(
+        "granted",
+        mandate,
+        created_by,
+        rights=sorted(right.code for right in rights),
+        valid_from=mandate.valid_from.isoformat(),
+        valid_until=mandate.valid_until.isoformat(),
+        replaces=str(mandate.replaces_id) if mandate.replaces_id else None,
+        **({"joint_appointment": str(mandate.joint_appointment_id)} if mandate.joint_appointment_id else {}),
+    )
+
+
 def _notify_parties(mandate: PowerOfAttorney, event: str, *, to: Iterable[User] | None = None) -> None:
     recipients = list(to) if to is not None else [mandate.grantor, *_attorney_side(mandate)]
     link = reverse("attorney:detail", args=[mandate.pk])
@@ -371,16 +385,7 @@ def _grant(
         paper_document=paper_document,
         joint_appointment=joint_appointment,
     )
-    _audit(
-        "granted",
-        mandate,
-        created_by,
-        rights=sorted(r.code for r in rights),
-        valid_from=valid_from.isoformat(),
-        valid_until=valid_until.isoformat(),
-        replaces=str(replaces.pk) if replaces else None,
-        **({"joint_appointment": str(joint_appointment.pk)} if joint_appointment else {}),
-    )
+    _audit_granted(mandate, created_by, rights)
     if notify_parties:
         _notify_parties(mandate, "granted")
     return mandate
@@ -406,6 +411,27 @@ def _check_grant(
     return rights
 
 
+def organisation_to_appoint(*, cvr: str, organisation_name: str) -> Organisation:
+    """The registered organisation a grantor names by CVR number and name, or a ValidationError on
+    the field to correct: a malformed number on ``cvr``, an unknown number or a name that is not the
+    registered one on ``organisation_name``. Asked on the form, and again when granting."""
+    try:
+        cvr = normalize_cvr(cvr)
+    except ValidationError as error:
+        raise ValidationError({"cvr": error.messages}) from None
+    organisation = organisation_by_cvr_and_name(cvr=cvr, name=organisation_name or "")
+    if organisation is None:
+        raise ValidationError(
+            {
+                "organisation_name": _(
+                    "No organisation with this CVR number and name can receive powers of attorney in the "
+                    "portal. Check the number and the name as registered."
+                )
+            }
+        )
+    return organisation
+
+
 def grant_power_of_attorney_to_organisation(
     *,
     acting_user: User,
@@ -421,20 +447,7 @@ def grant_power_of_attorney_to_organisation(
 
     The same rules as ``grant_power_of_attorney`` apply to the grantor and the rights.
     """
-    try:
-        cvr = normalize_cvr(cvr)
-    except ValidationError as error:
-        raise ValidationError({"cvr": error.messages}) from None
-    organisation = organisation_by_cvr_and_name(cvr=cvr, name=organisation_name or "")
-    if organisation is None:
-        raise ValidationError(
-            {
-                "organisation_name": _(
-                    "No organisation with this CVR number and name can receive powers of attorney in the "
-                    "portal. Check the number and the name as registered."
-                )
-            }
-        )
+    organisation = organisation_to_appoint(cvr=cvr, organisation_name=organisation_name)
     with transaction.atomic(durable=True):
         require_verified_identity(acting_user)
         return _grant_to_organisation(
@@ -484,15 +497,7 @@ def _grant_to_organisation(
         replaces=replaces,
         organisation=organisation,
     )
-    _audit(
-        "granted",
-        mandate,
-        created_by,
-        rights=sorted(r.code for r in rights),
-        valid_from=valid_from.isoformat(),
-        valid_until=valid_until.isoformat(),
-        replaces=str(replaces.pk) if replaces else None,
-    )
+    _audit_granted(mandate, created_by, rights)
     _notify_parties(mandate, "granted")
     return mandate
 

@@ -25,6 +25,7 @@ from .forms import (
     AccessCodeForm,
     ActForForm,
     AnswerRequestForm,
+    AttorneyKind,
     ChangeForm,
     GrantForm,
     ProofForm,
@@ -75,35 +76,66 @@ def create(request: HttpRequest) -> HttpResponse:
     if not request.user.national_id:
         messages.error(request, _("Your account has no CPR number, so you cannot give a power of attorney."))
         return redirect("attorney:overview")
-    initial = {"valid_from": datetime.date.today()}
     draft = request.session.get(DRAFT_SESSION_KEY)
-    if draft:  # coming back from the summary to change something
-        initial = {
-            "attorney_national_id": draft["attorney_national_id"],
-            "attorney_name": draft["attorney_name"],
-            "second_attorney_national_id": draft.get("second_attorney_national_id", ""),
-            "second_attorney_name": draft.get("second_attorney_name", ""),
-            "mode": draft.get("mode") or JointMode.SEVERALLY,
-            "rights": draft["rights"],
-            "valid_from": datetime.datetime.fromisoformat(draft["valid_from"]).date(),
-            "valid_until": datetime.datetime.fromisoformat(draft["valid_until"]).date(),
-        }
+    # Coming back from the summary to change something, the form shows the draft.
+    initial = _form_initial(draft) if draft else {"valid_from": datetime.date.today()}
     form = GrantForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid() and _may_check_cpr_and_name(request, form):
-        cleaned = form.cleaned_data
-        second = form.has_second_attorney
-        request.session[DRAFT_SESSION_KEY] = {
-            "attorney_national_id": cleaned["attorney_national_id"],
-            "attorney_name": cleaned["attorney_name"],
-            "second_attorney_national_id": cleaned["second_attorney_national_id"] if second else "",
-            "second_attorney_name": cleaned["second_attorney_name"] if second else "",
-            "mode": cleaned["mode"] if second else "",
-            "rights": [right.pk for right in cleaned["chosen_rights"]],
-            "valid_from": cleaned["valid_from_at"].isoformat(),
-            "valid_until": cleaned["valid_until_at"].isoformat(),
-        }
+    if request.method == "POST" and form.is_valid() and _attorney_checked(request, form):
+        request.session[DRAFT_SESSION_KEY] = _draft_of(form)
         return redirect("attorney:confirm")
     return render(request, "attorney/create.html", {"form": form})
+
+
+def _form_initial(draft: dict) -> dict:
+    return {
+        "attorney_kind": draft.get("attorney_kind") or AttorneyKind.PERSON,
+        "attorney_national_id": draft["attorney_national_id"],
+        "attorney_name": draft["attorney_name"],
+        "cvr": draft.get("cvr", ""),
+        "organisation_name": draft.get("organisation_name", ""),
+        "second_attorney_national_id": draft.get("second_attorney_national_id", ""),
+        "second_attorney_name": draft.get("second_attorney_name", ""),
+        "mode": draft.get("mode") or JointMode.SEVERALLY,
+        "rights": draft["rights"],
+        "valid_from": datetime.datetime.fromisoformat(draft["valid_from"]).date(),
+        "valid_until": datetime.datetime.fromisoformat(draft["valid_until"]).date(),
+    }
+
+
+def _draft_of(form: GrantForm) -> dict:
+    """What the summary shows and confirming creates, kept in the session in between."""
+    cleaned = form.cleaned_data
+    second = form.has_second_attorney
+    return {
+        "attorney_kind": cleaned["attorney_kind"],
+        "attorney_national_id": cleaned["attorney_national_id"],
+        "attorney_name": cleaned["attorney_name"],
+        "cvr": cleaned["cvr"],
+        "organisation_name": cleaned["organisation_name"],
+        "second_attorney_national_id": cleaned["second_attorney_national_id"] if second else "",
+        "second_attorney_name": cleaned["second_attorney_name"] if second else "",
+        "mode": cleaned["mode"] if second else "",
+        "rights": [right.pk for right in cleaned["chosen_rights"]],
+        "valid_from": cleaned["valid_from_at"].isoformat(),
+        "valid_until": cleaned["valid_until_at"].isoformat(),
+    }
+
+
+def _attorney_checked(request: HttpRequest, form: GrantForm) -> bool:
+    """An organisation must be registered under the CVR number and name typed (said on the fields,
+    and its registered name kept for the summary); a person's CPR number and name are checked only
+    when confirming, at a limited pace (``_may_check_cpr_and_name``)."""
+    if not form.for_organisation:
+        return _may_check_cpr_and_name(request, form)
+    try:
+        organisation = services.organisation_to_appoint(
+            cvr=form.cleaned_data["cvr"], organisation_name=form.cleaned_data["organisation_name"]
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return False
+    form.cleaned_data["organisation_name"] = organisation.name
+    return True
 
 
 def _may_check_cpr_and_name(request: HttpRequest, form) -> bool:
@@ -143,33 +175,69 @@ def confirm(request: HttpRequest) -> HttpResponse:
         return redirect("attorney:create")
     if request.method == "POST":
         if draft.get("second_attorney_national_id"):
-            return _confirm_joint(request, draft)
-        try:
-            mandate = services.grant_power_of_attorney(
-                acting_user=request.user,
-                attorney_national_id=draft["attorney_national_id"],
-                attorney_name=draft["attorney_name"],
-                rights=draft["rights"],
-                valid_from=draft["valid_from"],
-                valid_until=draft["valid_until"],
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-            return redirect("attorney:create")
-        del request.session[DRAFT_SESSION_KEY]
-        messages.success(
-            request,
-            _("The power of attorney has been created. %(name)s must now accept it.")
-            % {"name": mandate.attorney_name},
-        )
-        return redirect("attorney:detail", mandate.pk)
+            return _grant_from_draft(request, _confirm_joint(request, draft))
+        if draft.get("attorney_kind") == AttorneyKind.ORGANISATION:
+            return _grant_from_draft(request, _confirm_organisation(request, draft))
+        return _grant_from_draft(request, _confirm_person(request, draft))
     return render(request, "attorney/confirm.html", {"draft": draft})
 
 
-def _confirm_joint(request: HttpRequest, draft: dict) -> HttpResponse:
-    """The confirmed summary names two attorneys: one appointment, a mandate for each."""
+def _grant_from_draft(request: HttpRequest, grant) -> HttpResponse:
+    """Run the confirmed grant; on success forget the draft and say what happens next, else go back
+    to the form with the service's reasons."""
     try:
+        message, destination = grant()
+    except ValidationError as error:
+        for reason in error.messages:
+            messages.error(request, reason)
+        return redirect("attorney:create")
+    del request.session[DRAFT_SESSION_KEY]
+    messages.success(request, message)
+    return redirect(*destination)
+
+
+def _confirm_person(request: HttpRequest, draft: dict):
+    def grant():
+        mandate = services.grant_power_of_attorney(
+            acting_user=request.user,
+            attorney_national_id=draft["attorney_national_id"],
+            attorney_name=draft["attorney_name"],
+            rights=draft["rights"],
+            valid_from=draft["valid_from"],
+            valid_until=draft["valid_until"],
+        )
+        message = _("The power of attorney has been created. %(name)s must now accept it.") % {
+            "name": mandate.attorney_name
+        }
+        return message, ("attorney:detail", mandate.pk)
+
+    return grant
+
+
+def _confirm_organisation(request: HttpRequest, draft: dict):
+    """The confirmed summary names an organisation: one of its administrators must accept."""
+
+    def grant():
+        mandate = services.grant_power_of_attorney_to_organisation(
+            acting_user=request.user,
+            cvr=draft["cvr"],
+            organisation_name=draft["organisation_name"],
+            rights=draft["rights"],
+            valid_from=draft["valid_from"],
+            valid_until=draft["valid_until"],
+        )
+        message = _(
+            "The power of attorney has been created. An administrator of %(name)s must now accept it."
+        ) % {"name": mandate.attorney_name}
+        return message, ("attorney:detail", mandate.pk)
+
+    return grant
+
+
+def _confirm_joint(request: HttpRequest, draft: dict):
+    """The confirmed summary names two attorneys: one appointment, a mandate for each."""
+
+    def grant():
         services.grant_joint_power_of_attorney(
             acting_user=request.user,
             attorneys=[
@@ -181,22 +249,21 @@ def _confirm_joint(request: HttpRequest, draft: dict) -> HttpResponse:
             valid_from=draft["valid_from"],
             valid_until=draft["valid_until"],
         )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return redirect("attorney:create")
-    del request.session[DRAFT_SESSION_KEY]
-    messages.success(
-        request,
-        _("The power of attorney has been created. %(first)s and %(second)s must now each accept it.")
-        % {"first": draft["attorney_name"], "second": draft["second_attorney_name"]},
-    )
-    return redirect("attorney:overview")
+        message = _(
+            "The power of attorney has been created. %(first)s and %(second)s must now each accept it."
+        ) % {"first": draft["attorney_name"], "second": draft["second_attorney_name"]}
+        return message, ("attorney:overview",)
+
+    return grant
 
 
 @login_required
 def detail(request: HttpRequest, mandate_id) -> HttpResponse:
     mandate = _mandate_or_404(request, mandate_id)
+    if mandate.organisation_id and mandate.grantor_id != request.user.pk:
+        # An organisation's administrators answer and manage its mandates on its own pages (the
+        # notices they get about a mandate link here).
+        return redirect("organisations:mandate", mandate.organisation_id, mandate.pk)
     is_grantor = mandate.grantor_id == request.user.pk
     return render(
         request,
@@ -204,6 +271,7 @@ def detail(request: HttpRequest, mandate_id) -> HttpResponse:
         {
             "mandate": mandate,
             "is_grantor": is_grantor,
+            "members_acting": selectors.members_acting_through(mandate) if is_grantor else [],
             "is_attorney": mandate.attorney_id == request.user.pk,
             "history": events_about(target_type="powerofattorney", target_id=str(mandate.pk)),
             "renew_form": RenewForm() if is_grantor and mandate.status == Status.ACTIVE else None,
@@ -367,7 +435,12 @@ def change(request: HttpRequest, mandate_id) -> HttpResponse:
 def act_for(request: HttpRequest) -> HttpResponse:
     # By power of attorney or by law (parental custody, guardianship): the policy gathers both.
     grantors = {
-        p.person.pk: {"grantor": p.person, "rights": p.rights, "bases": p.bases}
+        p.person.pk: {
+            "grantor": p.person,
+            "rights": p.rights,
+            "bases": p.bases,
+            "organisations": p.organisations,
+        }
         for p in policy.principals_in_force(actor=request.user)
     }
     if request.method == "POST":

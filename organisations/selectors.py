@@ -35,12 +35,27 @@ def membership_in(*, user: User, organisation_id) -> Membership | None:
 
 
 def members_of(organisation: Organisation) -> QuerySet[Membership]:
-    """Everyone who is or was invited to the organisation and has not left, newest invitation last."""
+    """Everyone in the organisation or invited to it who has not left (or been removed, or had the
+    invitation withdrawn): administrators first, then by name."""
     return (
         Membership.objects.filter(organisation=organisation, left_at__isnull=True)
         .select_related("user", "invited_by")
-        .order_by("-role", "invited_name")
+        .order_by("role", "invited_name", "invited_at")
     )
+
+
+def member_of(*, organisation: Organisation, membership_id) -> Membership | None:
+    """One place in the organisation that has not ended (a member or an open invitation), or None."""
+    return (
+        Membership.objects.filter(organisation=organisation, left_at__isnull=True, pk=membership_id)
+        .select_related("organisation", "user", "invited_by")
+        .first()
+    )
+
+
+def is_member_of_any(user: User) -> bool:
+    """Whether the person belongs to some organisation now: the menu shows its pages only then."""
+    return Membership.objects.current().filter(user=user).exists()
 
 
 def organisation_by_cvr_and_name(*, cvr: str, name: str) -> Organisation | None:

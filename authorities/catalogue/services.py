@@ -64,6 +64,8 @@ CASEWORKER_PERMISSIONS = (
     ("representation", "view_representation"),
     ("representation", "add_representation"),
     ("representation", "change_representation"),
+    # Organisations belong to no authority: any caseworker registers one after checking the CVR
+    # register, and sees its members (organisations migration 0002).
     ("organisations", "view_organisation"),
     ("organisations", "add_organisation"),
     ("organisations", "view_membership"),

@@ -32,6 +32,8 @@ CONSENT_NOTICE = "authorities/email/consent"
 class StartPage:
     attorney_requests: list
     invitations: list
+    #: Organisations the person administers with powers of attorney waiting for their answer.
+    organisation_offers: list
     consent_requests: list
     unread_letters: list
     unread_letter_count: int
@@ -47,6 +49,7 @@ class StartPage:
         return (
             len(self.attorney_requests)
             + len(self.invitations)
+            + len(self.organisation_offers)
             + len(self.consent_requests)
             + self.unread_letter_count
             + len(self.expiring)
@@ -92,9 +95,10 @@ def _notices_page(user: User, *, shown_links: set[str], consent_requests_shown: 
 
 
 def start_page(*, user: User, since: datetime.datetime, notice_page=None) -> StartPage:
-    """What waits for ``user``: requests and invitations to answer, consent requests, unread
-    letters, their powers of attorney (given or received) that end within 30 days, and what was
-    done in their name since ``since``; the people they can act for; their notices."""
+    """What waits for ``user``: requests and invitations to answer (also powers of attorney to
+    organisations they administer), consent requests, unread letters, their powers of attorney
+    (given or received) that end within 30 days, and what was done in their name since ``since``;
+    the people they can act for; their notices."""
     now = timezone.now()
     attorney_requests = list(attorney_selectors.open_requests_to(user).order_by("-created_at"))
     invitations = list(attorney_selectors.invitations_for(user).order_by("-created_at"))
@@ -120,6 +124,7 @@ def start_page(*, user: User, since: datetime.datetime, notice_page=None) -> Sta
     return StartPage(
         attorney_requests=attorney_requests,
         invitations=invitations,
+        organisation_offers=attorney_selectors.organisations_with_offers(user),
         consent_requests=consent_requests,
         unread_letters=unread_letters,
         unread_letter_count=unread_count,

@@ -73,3 +73,46 @@ def client_mandate(karen, revisorhuset, anne, read_mail, tax_statement):
     """Karen's power of attorney to Revisorhuset, accepted by Anne."""
     mandate = grant_to_organisation(karen, [read_mail, tax_statement])
     return attorney_services.accept(power_of_attorney=mandate, acting_user=anne)
+
+
+OTHER_CVR = "31415926"
+OTHER_NAME = "Advokathuset ApS"
+
+
+@pytest.fixture
+def dorte(db):
+    """Dorte administers another organisation, Advokathuset."""
+    return UserFactory(name="Dorte Advokat", national_id="0507714321", email="dorte@advokathuset.dk")
+
+
+@pytest.fixture
+def advokathuset(registrar, dorte):
+    organisation, code = services.register_organisation(
+        acting_user=registrar,
+        cvr=OTHER_CVR,
+        name=OTHER_NAME,
+        administrator_national_id=dorte.national_id,
+        administrator_name=dorte.name,
+        administrator_email=dorte.email,
+    )
+    services.join_organisation(acting_user=dorte, code=code)
+    return organisation
+
+
+@pytest.fixture
+def anne_member(revisorhuset, anne):
+    return revisorhuset.memberships.get(user=anne)
+
+
+@pytest.fixture
+def pending_mandate(karen, revisorhuset, read_mail):
+    """Karen's power of attorney to Revisorhuset, waiting for an administrator's answer."""
+    return grant_to_organisation(karen, [read_mail])
+
+
+@pytest.fixture
+def bo_has_access(client_mandate, bo_member, anne):
+    """Bo may use Karen's power of attorney to Revisorhuset."""
+    return attorney_services.give_organisation_access(
+        acting_user=anne, membership=bo_member, power_of_attorney=client_mandate
+    )
