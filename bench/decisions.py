@@ -1218,6 +1218,14 @@ def compare_with_baseline(
         ["git", "-C", str(ROOT), "archive", args.baseline], capture_output=True, check=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(code_dir)], input=archive, check=True)  # noqa: S603, S607
+    # The venv installs this checkout in editable mode, and its import finder would serve any module
+    # the older code lacks (a newer app's admin.py, say) from the current checkout, mixing the two
+    # versions. The baseline's server imports its own code only.
+    (code_dir / "sitecustomize.py").write_text(
+        "import sys\n"
+        "sys.meta_path[:] = [f for f in sys.meta_path "
+        "if not getattr(f, '__module__', '').startswith('__editable__')]\n"
+    )
     commit = subprocess.run(  # noqa: S603 - fixed argument list
         ["git", "-C", str(ROOT), "rev-parse", "--short", args.baseline],
         capture_output=True,
