@@ -14,7 +14,12 @@ How a decision is made:
 2. **Explanation** (a denial, or a question about another moment): the mandates' history says why
    – no power of attorney, right not granted, not yet valid, expired, ended. For the present moment
    this step never permits on its own: if history would permit but step 1 did not, the projection
-   is out of step, which is logged and denied.
+   is out of step, which is logged and denied. Everything between the two people (their mandates
+   with their rights, their legal representations) is read in one prepared statement
+   (``_pair_history``), and the rules decide from those plain rows.
+
+Both steps are asked for many questions at once too (``authorize_many_by_cpr``, the API's batch):
+one statement for all the permits, one for the history of the rest.
 
 The guardian rows are a projection of the mandates, written (``grant_object_permissions``,
 ``remove_object_permissions``) and read (step 1, ``permitted_files``) only here. They carry the
@@ -43,17 +48,30 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    DEFERRED,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_objects_for_user
 
 from authorities.catalogue.models import CitizenFile, CitizenFileUserObjectPermission, Matters, Right
 from organisations.models import Membership, Organisation
+from portal import prepared
 from portal.models import User
 from representation.models import Kind, Representation, is_minor, scopes_covering
 from representation.projection import rights_covered
@@ -61,7 +79,7 @@ from representation.projection import rights_covered
 from .models import OrganisationAccess, PowerOfAttorney, Status
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -196,83 +214,38 @@ def _permit_query(*, parties: Q, member: Q | None, right_id, permission_id, now)
     )
 
 
-class _PermitStatement:
+def _statement_for(parties: Q, member: Q | None) -> prepared.Statement:
     """``_permit_query`` compiled once for one shape of ``parties`` and ``member`` (by user or by CPR
-    number, a person's mandates or an organisation's).
+    number, a person's mandates or an organisation's)."""
+    lookups = tuple(lookup for lookup, _ in parties.children)
+    member_lookups = tuple(lookup for lookup, _ in member.children) if member is not None else ()
+    key = (lookups, member_lookups if member is not None else None)
+    statement = _statements.get(key)
+    if statement is None:
+        kinds = {
+            f"party{n}": prepared.TEXT if isinstance(value, str) else prepared.NUMBER
+            for n, (_, value) in enumerate([*parties.children, *(member.children if member else ())])
+        }
 
-    It is compiled with placeholder values that nothing real equals, and the positions where they
-    end up among the SQL's parameters are remembered; every other parameter (a status, ``True``) is
-    a constant of the statement.
-    """
+        def build(**values) -> QuerySet:
+            slots = iter(values[name] for name in kinds)
+            return _permit_query(
+                parties=Q(**{lookup: next(slots) for lookup in lookups}),
+                member=Q(**{lookup: next(slots) for lookup in member_lookups})
+                if member is not None
+                else None,
+                right_id=values["right"],
+                permission_id=values["permission"],
+                now=values["now"],
+            )
 
-    _NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
-    _RIGHT, _PERMISSION = -907_000_001, -907_000_002
-
-    def __init__(
-        self, lookups: tuple[str, ...], sample_values: tuple, member_lookups: tuple[str, ...] | None
-    ):
-        placeholders = [self._placeholder(value, n) for n, value in enumerate(sample_values)]
-        party_count = len(lookups) if member_lookups is not None else len(placeholders)
-        parties = dict(zip(lookups, placeholders[:party_count], strict=True))
-        member = (
-            Q(**dict(zip(member_lookups, placeholders[party_count:], strict=True)))
-            if member_lookups is not None
-            else None
+        statement = _statements[key] = prepared.Statement(
+            build, **kinds, right=prepared.NUMBER, permission=prepared.NUMBER, now=prepared.MOMENT
         )
-        query = _permit_query(
-            parties=Q(**parties),
-            member=member,
-            right_id=self._RIGHT,
-            permission_id=self._PERMISSION,
-            now=self._NOW,
-        )
-        self.sql, params = query.query.sql_with_params()
-        slots = {self._NOW: "now", self._RIGHT: "right", self._PERMISSION: "permission"}
-        slots.update({placeholder: n for n, placeholder in enumerate(placeholders)})
-        self.slots = [slots.get(param, _CONSTANT) for param in params]
-        self.constants = list(params)
-        missing = set(slots.values()) - set(self.slots)
-        if missing:  # the ORM dropped or rewrote a value: better to fail loudly than ask the wrong thing
-            raise RuntimeError(f"the fast path's statement lost its parameters {sorted(map(str, missing))}")
-
-    @staticmethod
-    def _placeholder(value, n: int):
-        value = getattr(value, "pk", value)
-        return f"\x1fparty-{n}" if isinstance(value, str) else -907_000_100 - n
-
-    def params(self, *, party_values: tuple, right_id: int, permission_id: int, now: datetime) -> list:
-        named = {"now": now, "right": right_id, "permission": permission_id}
-        return [
-            constant if slot is _CONSTANT else named[slot] if isinstance(slot, str) else party_values[slot]
-            for slot, constant in zip(self.slots, self.constants, strict=True)
-        ]
+    return statement
 
 
-_CONSTANT = object()
-_statements: dict[tuple, _PermitStatement] = {}
-
-
-@functools.cache
-def _always_prepared_cursor_class():
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    class AlwaysPrepared(ServerBindingCursor):
-        """Binds parameters on the server and prepares at the first run, not the fifth."""
-
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-    return AlwaysPrepared
-
-
-def _prepared_cursor():
-    """A cursor on Django's own connection (health check, error translation, query logging and
-    execute wrappers as for any query) whose statements psycopg prepares once per connection, so
-    PostgreSQL parses and plans the fast path once, not on every question."""
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(_always_prepared_cursor_class()(connection.connection))
+_statements: dict[tuple, prepared.Statement] = {}
 
 
 def _simple(condition: Q | None) -> bool:
@@ -281,97 +254,156 @@ def _simple(condition: Q | None) -> bool:
     )
 
 
+def _party_values(parties: Q, member: Q | None) -> dict:
+    children = [*parties.children, *(member.children if member is not None else ())]
+    return {f"party{n}": getattr(value, "pk", value) for n, (_, value) in enumerate(children)}
+
+
+def _mandate_from_permit(row) -> PowerOfAttorney:
+    return _loaded(PowerOfAttorney, ("id", "valid_until", "organisation_id"), row)
+
+
 def _permit_now(*, parties: Q, right: Right, member: Q | None = None) -> PowerOfAttorney | None:
     """A mandate in force now with the right and its guardian row on the grantor's file, in period:
     a person's own (``parties`` names the attorney), or with ``member`` an organisation's, used by
     that member."""
     now = timezone.now()
-    if connection.vendor != "postgresql" or not (_simple(parties) and _simple(member)):  # e.g. SQLite
+    if not (_simple(parties) and _simple(member)):
         query = _permit_query(
             parties=parties, member=member, right_id=right.pk, permission_id=right.permission_id, now=now
         )
         found = next(iter(query), None)
     else:
-        children = list(parties.children) + (list(member.children) if member is not None else [])
-        lookups = tuple(lookup for lookup, _ in parties.children)
-        member_lookups = tuple(lookup for lookup, _ in member.children) if member is not None else None
-        values = tuple(getattr(value, "pk", value) for _, value in children)
-        statement = _statements.get((lookups, member_lookups))
-        if statement is None:
-            statement = _statements[(lookups, member_lookups)] = _PermitStatement(
-                lookups, values, member_lookups
-            )
-        params = statement.params(
-            party_values=values, right_id=right.pk, permission_id=right.permission_id, now=now
+        rows = _statement_for(parties, member).rows(
+            **_party_values(parties, member), right=right.pk, permission=right.permission_id, now=now
         )
-        with _prepared_cursor() as cursor:
-            cursor.execute(statement.sql, params)
-            found = cursor.fetchone()
-    return PowerOfAttorney(pk=found[0], valid_until=found[1], organisation_id=found[2]) if found else None
+        found = rows[0] if rows else None
+    return _mandate_from_permit(found) if found else None
 
 
 # --- The explanation from history -------------------------------------------------------------
+#
+# A denial (or a question about another moment) is explained from what lies between the two people:
+# the accepted mandates from the principal to the actor, each with its rights, and the legal
+# representations between them. ``_pair_history`` reads all of it in one statement (compiled once,
+# prepared, like the fast path); the rules below decide from those plain rows, whichever way they
+# were read.
+
+# What the explanation reads of a mandate; the rest of its fields load only if someone asks.
+MANDATE_FIELDS = (
+    "id",
+    "grantor_id",
+    "attorney_id",
+    "organisation_id",
+    "status",
+    "valid_from",
+    "valid_until",
+    "activated_at",
+    "ended_at",
+)
+RIGHT_FIELDS = ("rights__id", "rights__code", "rights__service__authority_id")
+REPRESENTATION_FIELDS = ("id", "kind", "scope", "valid_from", "valid_until", "ended_at")
 
 
-def _history(mandates: QuerySet[PowerOfAttorney]) -> list[PowerOfAttorney]:
-    return list(
-        mandates.filter(activated_at__isnull=False)
-        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("service")))
-        .order_by("-valid_until")
+def _loaded(model, names: tuple[str, ...], values):
+    """An instance of ``model`` from the values a statement read for the fields ``names``; its other
+    fields load on first use."""
+    attnames, positions = _positions(model, names)
+    row = [DEFERRED] * len(attnames)
+    for position, value in zip(positions, values, strict=True):
+        row[position] = value
+    return model.from_db(connection.alias, attnames, row)
+
+
+@functools.cache
+def _positions(model, names: tuple[str, ...]) -> tuple[list[str], tuple[int, ...]]:
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    return attnames, tuple(attnames.index(name) for name in names)
+
+
+@dataclass(frozen=True, slots=True)
+class MandateRecord:
+    """A mandate as its history explains a decision: the mandate (its parties and times) and the
+    ids, codes and authorities of its rights."""
+
+    mandate: PowerOfAttorney
+    right_ids: frozenset[int]
+    right_codes: frozenset[str]
+    authority_ids: frozenset[int]
+
+
+def _mandate_records(rows: Iterable[tuple]) -> list[MandateRecord]:
+    """Rows of ``MANDATE_FIELDS`` and ``RIGHT_FIELDS`` (one per mandate and right, or one with no
+    right) as records, newest-ending first."""
+    width = len(MANDATE_FIELDS)
+    grouped: dict = {}
+    for row in rows:
+        entry = grouped.setdefault(row[0], (row[:width], set(), set(), set()))
+        right_id, code, authority_id = row[width : width + 3]
+        if right_id is not None:
+            entry[1].add(right_id)
+            entry[2].add(code)
+            entry[3].add(authority_id)
+    records = [
+        MandateRecord(
+            _loaded(PowerOfAttorney, MANDATE_FIELDS, fields),
+            frozenset(ids),
+            frozenset(codes),
+            frozenset(authorities),
+        )
+        for fields, ids, codes, authorities in grouped.values()
+    ]
+    records.sort(key=lambda record: record.mandate.valid_until, reverse=True)
+    return records
+
+
+def _history(mandates: QuerySet[PowerOfAttorney]) -> list[MandateRecord]:
+    """The accepted mandates among ``mandates`` with their rights, in one query."""
+    return _mandate_records(
+        mandates.filter(activated_at__isnull=False).order_by().values_list(*MANDATE_FIELDS, *RIGHT_FIELDS)
     )
 
 
-def _explain(
-    *, actor: User, principal: User, right: Right, at: datetime, authority_ids: set[int] | None
-) -> Decision:
-    """The person's own mandates from the principal, at ``at``."""
-    mandates = _history(PowerOfAttorney.objects.filter(grantor=principal, attorney=actor))
-    return _explain_from(mandates, right=right, at=at, authority_ids=authority_ids)
-
-
 def _explain_from(
-    mandates: list[PowerOfAttorney],
+    mandates: list[MandateRecord],
     *,
     right: Right,
     at: datetime,
     authority_ids: set[int] | None,
     usable=lambda mandate: True,
 ) -> Decision:
-    """Why these mandates (newest-ending first, rights loaded) permit or deny ``right`` at ``at``.
+    """Why these mandates (newest-ending first) permit or deny ``right`` at ``at``.
 
     ``usable`` says whether the actor may use a mandate that is in force and covers the right (an
     organisation's member needs access to it); if not, the answer is "no access" to that mandate.
     """
     if authority_ids is not None:
         # Only mandates with rights at these authorities: the answer reveals nothing about others.
-        mandates = [
-            m for m in mandates if any(r.service.authority_id in authority_ids for r in m.rights.all())
-        ]
+        mandates = [m for m in mandates if not m.authority_ids.isdisjoint(authority_ids)]
     if not mandates:
         return _NONE
-    covering = [m for m in mandates if any(r.pk == right.pk for r in m.rights.all())]
+    covering = [m for m in mandates if right.pk in m.right_ids]
     if not covering:
         return Decision(False, Reason.RIGHT_NOT_GRANTED)
-    in_force_covering = [mandate for mandate in covering if mandate.is_in_force(at)]
-    for mandate in in_force_covering:
-        if usable(mandate):
-            return Decision(
-                True, Reason.POWER_OF_ATTORNEY, mandate, frozenset(r.code for r in mandate.rights.all())
-            )
+    in_force_covering = [m for m in covering if m.mandate.is_in_force(at)]
+    for record in in_force_covering:
+        if usable(record.mandate):
+            return Decision(True, Reason.POWER_OF_ATTORNEY, record.mandate, record.right_codes)
     if in_force_covering:
-        return Decision(False, Reason.NO_ORGANISATION_ACCESS, in_force_covering[0])
+        return Decision(False, Reason.NO_ORGANISATION_ACCESS, in_force_covering[0].mandate)
     # A power of attorney in force that lacks the right is the real reason, not an older one with it
     # that has run out: "expired" would tell someone acting for the person that nothing is in force.
-    in_force = [m for m in mandates if m.is_in_force(at)]
+    in_force = [m.mandate for m in mandates if m.mandate.is_in_force(at)]
     if in_force:
         return Decision(False, Reason.RIGHT_NOT_GRANTED, in_force[0])
     # Explain by the mandate that was (or will be) closest to covering the moment asked about.
-    started = [m for m in covering if m.activated_at <= at and m.valid_from <= at]
+    candidates = [m.mandate for m in covering]
+    started = [m for m in candidates if m.activated_at <= at and m.valid_from <= at]
     if not started:
         # A mandate ended before it began will never be valid: say it was ended, not "not yet".
-        waiting = [m for m in covering if m.ended_at is None or m.ended_at > at]
+        waiting = [m for m in candidates if m.ended_at is None or m.ended_at > at]
         if not waiting:
-            return Decision(False, Reason.REVOKED, max(covering, key=lambda m: m.ended_at))
+            return Decision(False, Reason.REVOKED, max(candidates, key=lambda m: m.ended_at))
         return Decision(False, Reason.NOT_YET_VALID, min(waiting, key=lambda m: m.valid_from))
     latest = max(started, key=lambda m: min(m.ended_at or m.valid_until, m.valid_until))
     # Ended before its period ran out (revoked, resigned, declined, ended by a caseworker); the expiry
@@ -379,6 +411,172 @@ def _explain_from(
     if latest.ended_at is not None and latest.ended_at <= at and latest.ended_at < latest.valid_until:
         return Decision(False, Reason.REVOKED, latest)
     return Decision(False, Reason.EXPIRED, latest)
+
+
+@dataclass(frozen=True)
+class PairHistory:
+    """What lies between an actor and a principal (by CPR number), read at ``now``: the accepted
+    mandates from the principal to the actor, and the legal representations between them, with
+    those in force now whose guardian row is in period (``usable_now``). Empty unless both people
+    are verified and the actor's account is active."""
+
+    now: datetime
+    mandates: list[MandateRecord]
+    relations: list[Representation]
+    usable_now: frozenset
+
+
+def _pair_history_query(*, actor: str, principal: str, permission: int, now: datetime) -> QuerySet:
+    """``PairHistory``'s rows as one queryset: a row per mandate and right, then a row per legal
+    representation (told apart by ``activated_at``, which only a mandate's row has)."""
+
+    def nothing(output_field):
+        return Value(None, output_field=output_field)
+
+    mandates = (
+        PowerOfAttorney.objects.filter(
+            activated_at__isnull=False,
+            grantor__national_id=principal,
+            grantor__identity_verified_at__isnull=False,
+            attorney__national_id=actor,
+            attorney__identity_verified_at__isnull=False,
+            attorney__is_active=True,
+        )
+        .annotate(
+            no_scope=nothing(CharField()),
+            no_in_force_now=nothing(BooleanField()),
+            no_row_now=nothing(BooleanField()),
+        )
+        .order_by()
+        .values_list(
+            "id",
+            "status",
+            "no_scope",
+            "valid_from",
+            "valid_until",
+            "activated_at",
+            "ended_at",
+            "organisation_id",
+            "grantor_id",
+            "attorney_id",
+            *RIGHT_FIELDS,
+            "no_in_force_now",
+            "no_row_now",
+        )
+    )
+    people = Exists(
+        User.objects.filter(national_id=actor, identity_verified_at__isnull=False, is_active=True)
+    ) & Exists(User.objects.filter(national_id=principal, identity_verified_at__isnull=False))
+    row_now = CitizenFileUserObjectPermission.all_rows.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+        representation=OuterRef("pk"),
+        permission_id=permission,
+        valid_from__lte=now,
+        user__national_id=actor,
+        user__identity_verified_at__isnull=False,
+        user__is_active=True,
+        content_object__citizen__national_id=principal,
+        content_object__citizen__identity_verified_at__isnull=False,
+    )
+    relations = (
+        Representation.objects.filter(
+            people, representative_national_id=actor, represented_national_id=principal
+        )
+        .annotate(
+            no_activation=nothing(DateTimeField()),
+            no_organisation=nothing(IntegerField()),
+            no_grantor=nothing(IntegerField()),
+            no_attorney=nothing(IntegerField()),
+            no_right=nothing(IntegerField()),
+            no_code=nothing(CharField()),
+            no_authority=nothing(IntegerField()),
+            in_force_now=Exists(Representation.objects.in_force(now).filter(pk=OuterRef("pk"))),
+            row_now=Exists(row_now),
+        )
+        .order_by()
+        .values_list(
+            "id",
+            "kind",
+            "scope",
+            "valid_from",
+            "valid_until",
+            "no_activation",
+            "ended_at",
+            "no_organisation",
+            "no_grantor",
+            "no_attorney",
+            "no_right",
+            "no_code",
+            "no_authority",
+            "in_force_now",
+            "row_now",
+        )
+    )
+    return mandates.union(relations, all=True)
+
+
+@functools.cache
+def _pair_history_statement() -> prepared.Statement:
+    return prepared.Statement(
+        _pair_history_query,
+        actor=prepared.TEXT,
+        principal=prepared.TEXT,
+        permission=prepared.NUMBER,
+        now=prepared.MOMENT,
+    )
+
+
+def _pair_history_from(rows: Iterable[tuple], *, actor: str, principal: str, now: datetime) -> PairHistory:
+    mandate_rows, relations, usable_now = [], [], set()
+    for row in rows:
+        if row[5] is not None:  # activated_at: a mandate's row
+            (pk, status, _, valid_from, valid_until, activated_at, ended_at, organisation_id) = row[:8]
+            grantor_id, attorney_id, right_id, code, authority_id = row[8:13]
+            mandate_rows.append(
+                (pk, grantor_id, attorney_id, organisation_id, status, valid_from, valid_until)
+                + (activated_at, ended_at, right_id, code, authority_id)
+            )
+            continue
+        pk, kind, scope, valid_from, valid_until, _, ended_at = row[:7]
+        relation = _loaded(
+            Representation,
+            REPRESENTATION_FIELDS + ("represented_national_id", "representative_national_id"),
+            (pk, kind, scope, valid_from, valid_until, ended_at, principal, actor),
+        )
+        relations.append(relation)
+        if row[13] and row[14]:
+            usable_now.add(pk)
+    relations.sort(key=lambda relation: relation.valid_from, reverse=True)
+    return PairHistory(now, _mandate_records(mandate_rows), relations, frozenset(usable_now))
+
+
+def _pair_history(*, actor: str, principal: str, right: Right) -> PairHistory:
+    """Everything between the two people (by CPR number) that explains a decision, in one statement."""
+    now = timezone.now()
+    rows = _pair_history_statement().rows(
+        actor=actor, principal=principal, permission=right.permission_id, now=now
+    )
+    return _pair_history_from(rows, actor=actor, principal=principal, now=now)
+
+
+def _pair_histories(questions: list[tuple[str, str, Right]]) -> list[PairHistory]:
+    """``_pair_history`` for many (actor, principal, right) questions, in one statement."""
+    now = timezone.now()
+    rows = _pair_history_statement().rows_for_many(
+        {
+            "actor": [actor for actor, _, _ in questions],
+            "principal": [principal for _, principal, _ in questions],
+            "permission": [right.permission_id for _, _, right in questions],
+        },
+        now=now,
+    )
+    by_question: list[list[tuple]] = [[] for _ in questions]
+    for index, *row in rows:
+        by_question[index].append(row)
+    return [
+        _pair_history_from(found, actor=actor, principal=principal, now=now)
+        for (actor, principal, _), found in zip(questions, by_question, strict=True)
+    ]
 
 
 # --- Organisations' mandates, used by their members ----------------------------------------------
@@ -434,37 +632,14 @@ def _explain_organisations(
 
 
 # --- Legal representatives: parental custody and guardianship ----------------------------------
-# Asked only after the mandates: their fast path, then their history, each right after the mandates'.
+# Asked only after the mandates: their permit now, then their history, each right after the mandates'.
 
 
-def _coverage(right: Right) -> Q | None:
-    """The representations that include ``right`` by the catalogue, or None if none can."""
-    covering = Q(kind=Kind.GUARDIANSHIP, scope__in=scopes_covering(right.matters)) if right.matters else Q()
-    if right.for_custodians:
-        covering |= Q(kind=Kind.PARENTAL_CUSTODY)
-    return covering if covering else None
-
-
-def _represent_now(*, parties: Q, row_holder: Q, right: Right) -> Representation | None:
-    """A representation in force now that covers the right, with its guardian row in period."""
-    coverage = _coverage(right)
-    if coverage is None:
-        return None
-    now = timezone.now()
-    object_permission = CitizenFileUserObjectPermission.all_rows.filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
-        row_holder,
-        representation=OuterRef("pk"),
-        permission_id=right.permission_id,
-        valid_from__lte=now,
-    )
-    return (
-        Representation.objects.in_force(now)
-        .filter(parties, coverage)
-        .filter(Exists(object_permission))
-        .order_by("kind", "-valid_from")
-        .first()
-    )
+def _representation_permit(history: PairHistory, right: Right) -> Representation | None:
+    """A representation in force now that covers the right (by the catalogue), with its guardian row
+    in period; of several, the first by kind, then the most recent."""
+    usable = [r for r in history.relations if r.pk in history.usable_now and r.covers(right)]
+    return min(usable, key=lambda r: (r.kind, -r.valid_from.timestamp())) if usable else None
 
 
 def _permit_by_representation(representation: Representation) -> Decision:
@@ -472,15 +647,12 @@ def _permit_by_representation(representation: Representation) -> Decision:
     return Decision(True, reason, representation=representation)
 
 
-def _representation_parties(actor: User, principal: User) -> Q:
-    return Q(representative_national_id=actor.national_id, represented_national_id=principal.national_id)
-
-
 def _explain_representation(
-    *, actor: User, principal: User, right: Right, at: datetime, authority_ids: set[int] | None
+    relations: list[Representation], *, right: Right, at: datetime, authority_ids: set[int] | None
 ) -> Decision | None:
-    relations = list(Representation.objects.filter(_representation_parties(actor, principal)))
-    if authority_ids is not None:
+    """Why these relations (most recent first) permit or deny ``right`` at ``at``, or None if none
+    of them can tell."""
+    if authority_ids is not None and relations:
         # Only relations that include a right of these authorities: the answer reveals nothing else.
         rights_there = list(Right.objects.filter(service__authority_id__in=authority_ids))
         relations = [r for r in relations if any(r.covers(there) for there in rights_there)]
@@ -519,6 +691,34 @@ def _either(by_mandate: Decision, by_representation: Decision | None) -> Decisio
     return by_mandate
 
 
+def _decide_from_history(
+    history: PairHistory,
+    *,
+    right: Right,
+    at: datetime | None,
+    authority_ids: set[int] | None,
+    by_organisations=None,
+) -> Decision:
+    """The decision once no mandate of the actor's own permits now (or the question is about another
+    moment): a legal representation that permits now, else the explanation from history – the
+    actor's own mandates, then (``by_organisations(at)``, if given) organisations' mandates, then
+    legal representation."""
+    if at is None:
+        representation = _representation_permit(history, right)
+        if representation is not None:
+            return _permit_by_representation(representation)
+    when = at or history.now
+    decision = _explain_from(history.mandates, right=right, at=when, authority_ids=authority_ids)
+    if not decision.permitted and by_organisations is not None:
+        decision = _either(decision, by_organisations(when))
+    if not decision.permitted:
+        decision = _either(
+            decision,
+            _explain_representation(history.relations, right=right, at=when, authority_ids=authority_ids),
+        )
+    return _out_of_step_denied(decision, at)
+
+
 # --- The entry points ---------------------------------------------------------------------------
 
 
@@ -554,40 +754,32 @@ def authorize(
             authority_ids=authority_ids,
             organisation=organisation,
         )
-    # Whether the actor belongs to any organisation now: most people don't, and then no organisation's
-    # mandate is asked about at all.
-    member_now = through_organisations and at is None and _is_member_now(actor)
+    # Whether the actor belongs to any organisation now, asked only once their own mandates did not
+    # permit: most people belong to none, and then no organisation's mandate is asked about at all.
+    member_now = False
     if at is None:
         permit = _permit_now(parties=Q(grantor=principal, attorney=actor), right=right)
-        if permit is None and member_now:
-            permit = _permit_now(parties=Q(grantor=principal), member=Q(user=actor), right=right)
+        if permit is None and through_organisations:
+            member_now = _is_member_now(actor)
+            if member_now:
+                permit = _permit_now(parties=Q(grantor=principal), member=Q(user=actor), right=right)
         if permit is not None:
             return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
-        # Legal representatives, after the mandates.
-        representation = _represent_now(
-            parties=_representation_parties(actor, principal),
-            row_holder=Q(user_id=actor.pk, content_object__citizen_id=principal.pk),
-            right=right,
+
+    def by_organisations(when: datetime) -> Decision | None:
+        return _explain_organisations(
+            actor=actor, principal=principal, right=right, at=when, authority_ids=authority_ids
         )
-        if representation is not None:
-            return _permit_by_representation(representation)
-    when = at or timezone.now()
-    decision = _explain(actor=actor, principal=principal, right=right, at=when, authority_ids=authority_ids)
-    if not decision.permitted and through_organisations and (at is not None or member_now):
-        decision = _either(
-            decision,
-            _explain_organisations(
-                actor=actor, principal=principal, right=right, at=when, authority_ids=authority_ids
-            ),
-        )
-    if not decision.permitted:
-        decision = _either(
-            decision,
-            _explain_representation(
-                actor=actor, principal=principal, right=right, at=when, authority_ids=authority_ids
-            ),
-        )
-    return _out_of_step_denied(decision, at)
+
+    return _decide_from_history(
+        _pair_history(actor=actor.national_id, principal=principal.national_id, right=right),
+        right=right,
+        at=at,
+        authority_ids=authority_ids,
+        by_organisations=by_organisations
+        if through_organisations and (at is not None or member_now)
+        else None,
+    )
 
 
 def _out_of_step_denied(decision: Decision, at: datetime | None) -> Decision:
@@ -650,6 +842,9 @@ def authorize_by_cpr(
     With ``organisation_cvr`` the question is "may A act for B on behalf of organisation C": only
     that organisation's mandates count, used by A as its member. Without it, only A's own mandates
     and legal representation count: an organisation's mandate is not A's own.
+
+    Asked about now, a permit takes one statement (the fast path) and anything else one more (the
+    pair's history, explained in ``_decide_from_history``).
     """
     if actor_national_id == principal_national_id:
         return _SELF
@@ -662,40 +857,79 @@ def authorize_by_cpr(
             organisation_cvr=organisation_cvr,
         )
     if at is None:
-        permit = _permit_now(
-            parties=Q(grantor__national_id=principal_national_id, attorney__national_id=actor_national_id),
-            right=right,
-        )
+        permit = _permit_now(parties=_parties_by_cpr(actor_national_id, principal_national_id), right=right)
         if permit is not None:
             return Decision(True, Reason.POWER_OF_ATTORNEY, permit)
-        # Legal representatives, after the mandates.
-        representation = _represent_now(
-            parties=Q(
-                representative_national_id=actor_national_id, represented_national_id=principal_national_id
-            ),
-            row_holder=Q(
-                user__national_id=actor_national_id,
-                user__identity_verified_at__isnull=False,
-                user__is_active=True,
-                content_object__citizen__national_id=principal_national_id,
-                content_object__citizen__identity_verified_at__isnull=False,
-            ),
-            right=right,
-        )
-        if representation is not None:
-            return _permit_by_representation(representation)
-    people = _verified_people(actor_national_id, principal_national_id)
-    actor, principal = people.get(actor_national_id), people.get(principal_national_id)
-    if actor is None or principal is None:
-        return _NONE
-    return authorize(
-        actor=actor,
-        principal=principal,
+    return _decide_from_history(
+        _pair_history(actor=actor_national_id, principal=principal_national_id, right=right),
         right=right,
         at=at,
         authority_ids={right.service.authority_id},
-        through_organisations=False,
     )
+
+
+def _parties_by_cpr(actor_national_id: str, principal_national_id: str) -> Q:
+    return Q(grantor__national_id=principal_national_id, attorney__national_id=actor_national_id)
+
+
+class Question(NamedTuple):
+    """One question of ``authorize_many_by_cpr``."""
+
+    actor_national_id: str
+    principal_national_id: str
+    right: Right
+    at: datetime | None = None
+
+
+def authorize_many_by_cpr(questions: Sequence[Question]) -> list[Decision]:
+    """``authorize_by_cpr`` (without an organisation) for many questions, in order, in at most two
+    statements: the permits now of all of them together (the fast path), then the history of those
+    it did not permit, together."""
+    decisions: list[Decision | None] = [
+        _SELF if q.actor_national_id == q.principal_national_id else None for q in questions
+    ]
+    now_asked = [n for n, q in enumerate(questions) if decisions[n] is None and q.at is None]
+    for n, permit in zip(now_asked, _permits_now_by_cpr([questions[n] for n in now_asked]), strict=True):
+        if permit is not None:
+            decisions[n] = Decision(True, Reason.POWER_OF_ATTORNEY, permit)
+    unanswered = [n for n, decision in enumerate(decisions) if decision is None]
+    histories = _pair_histories(
+        [
+            (questions[n].actor_national_id, questions[n].principal_national_id, questions[n].right)
+            for n in unanswered
+        ]
+    )
+    for n, history in zip(unanswered, histories, strict=True):
+        decisions[n] = _decide_from_history(
+            history,
+            right=questions[n].right,
+            at=questions[n].at,
+            authority_ids={questions[n].right.service.authority_id},
+        )
+    return decisions
+
+
+def _permits_now_by_cpr(questions: list[Question]) -> list[PowerOfAttorney | None]:
+    """``_permit_now`` by CPR numbers for many questions, in one statement."""
+    if not questions:
+        return []
+    values = [
+        _party_values(_parties_by_cpr(q.actor_national_id, q.principal_national_id), None) for q in questions
+    ]
+    statement = _statement_for(_parties_by_cpr("", ""), None)
+    rows = statement.rows_for_many(
+        {
+            **{name: [v[name] for v in values] for name in values[0]},
+            "right": [q.right.pk for q in questions],
+            "permission": [q.right.permission_id for q in questions],
+        },
+        now=timezone.now(),
+    )
+    permits: list[PowerOfAttorney | None] = [None] * len(questions)
+    for index, *row in rows:
+        if permits[index] is None:
+            permits[index] = _mandate_from_permit(row)
+    return permits
 
 
 def _verified_people(*national_ids: str) -> dict[str, User]:

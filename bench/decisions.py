@@ -107,6 +107,7 @@ DECISION_PATH_FILES = [
     "portal/middleware.py",
     "portal/audit.py",
     "portal/processcache.py",
+    "portal/prepared.py",
     "portal/cpr.py",
     "attorney/middleware.py",
     "attorney/policy.py",
@@ -116,6 +117,7 @@ DECISION_PATH_FILES = [
     "authorities/clients/tokens.py",
     "authorities/api/authentication.py",
     "authorities/api/fastpath.py",
+    "authorities/api/middleware.py",
     "authorities/api/throttling.py",
     "authorities/api/parsers.py",
     "authorities/api/serializers.py",
@@ -1335,13 +1337,13 @@ def run_floor(database: str, questions: list[Question], concurrency: int, durati
 
 # Phases of one decision as measured in-process: (key, label, nested in the phase above).
 PHASES = [
-    ("read", "read the request (`fastpath.read_question`), of which:", False),
+    ("read", "read the request (`fastpath.read_question`, in `DecisionMiddleware`), of which:", False),
     ("redis", "throttle hit + catalogue version stamp: one Redis round trip (Lua)", True),
     ("client", "API client by token: held in process (last use written once a minute)", True),
     ("health", "Django's connection health check (`SELECT 1`, before the first query)", True),
     ("decide", "`authorize_by_cpr`, of which:", False),
     ("permit_now", "fast path: one prepared statement (permits end here)", True),
-    ("explain", "denies only: users by CPR, then `authorize` (fast path again + history)", True),
+    ("explain", "denies only: the pair's history, one prepared statement (`_pair_history`)", True),
     ("record_event", "`record_event`: one `INSERT` of the event and its queue row (autocommit)", False),
 ]
 
@@ -1407,12 +1409,12 @@ def profile_in_process(
 
     backend = type(connections["default"])
     patch(backend, "is_usable", "health", round_trip=True)
-    patch(fastpath, "read_question", "read")
+    patch(fastpath, "_read_question", "read")
     patch(fastpath.processcache, "refresh_and_count", "redis")
     patch(fastpath, "client_for_token", "client")
     patch(views, "authorize_by_cpr", "decide")
     patch(policy, "_permit_now", "permit_now")
-    patch(policy, "authorize", "explain")
+    patch(policy, "_pair_history", "explain")
     patch(views, "record_event", "record_event")
     patch(backend, "commit", "commit", round_trip=True)
 
@@ -1473,7 +1475,7 @@ def profile_in_process(
     top_level = [phases.get(key, [0.0, 0, 0, 0]) for key, _, nested in PHASES if not nested]
     table.append(
         {
-            "phase": "rest: WSGI handler, middleware, the view, the answer's JSON",
+            "phase": "rest: WSGI handler, the middleware that still runs, the view, the answer's JSON",
             "nested": False,
             "ms": (total - sum(phase[0] for phase in top_level)) / asked * 1000,
             "round_trips": (meter.round_trips() - sum(phase[1] for phase in top_level)) / asked,

@@ -16,6 +16,7 @@ from .events import Action
 from .logs import current_request_id  # defined there so that log lines carry it too
 from .merkle import leaf_hash
 from .models import AuditEvent, AuditLogQueue, User
+from .prepared import prepared_cursor
 
 #: While someone acts for another person: that person's id and the bases the acting rests on (power
 #: of attorney, parental custody, guardianship), set by the act-for middleware. Events done for that
@@ -146,8 +147,9 @@ INSERT INTO portal_auditlogqueue (event_id) SELECT id FROM event RETURNING event
 
 def _insert_and_queue(event: AuditEvent) -> None:
     # One statement, so one round trip and atomic without a savepoint: an audited API call
-    # should cost its writer as little as possible, and it never waits for another writer.
-    with connection.cursor() as cursor:
+    # should cost its writer as little as possible, and it never waits for another writer. Prepared
+    # once per connection, so PostgreSQL does not parse and plan it for every decision.
+    with prepared_cursor() as cursor:
         cursor.execute(
             _INSERT_AND_QUEUE,
             [

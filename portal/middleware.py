@@ -44,7 +44,8 @@ class RequestIdMiddleware:
         return response
 
 
-def _api_language(header: str) -> str:
+def api_language(header: str) -> str:
+    """The language of an API answer: Danish or English as the client asks, else English."""
     for code, _quality in parse_accept_lang_header(header[:255]):
         if code.split("-")[0].lower() in ("da", "en"):
             return code.split("-")[0].lower()
@@ -61,7 +62,7 @@ class PreferredLanguageMiddleware:
         if request.path.startswith("/api/"):
             # Machines get English unless they ask for Danish: a system that sends no preference
             # should not have to read the portal's default language in its error answers.
-            language = _api_language(request.headers.get("Accept-Language", ""))
+            language = api_language(request.headers.get("Accept-Language", ""))
             translation.activate(language)
             request.LANGUAGE_CODE = language
             return self.get_response(request)

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The authorities' most frequent question, answered without the portal's stack below (same answer).
+    "authorities.api.middleware.DecisionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +111,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     # A `SELECT 1` before the first query of each request; bench/decisions.py measures its cost.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
+    # The decision path's statements are prepared once per connection (portal.prepared), so
+    # PostgreSQL does not plan them for every question; Django's own queries bind on the client and
+    # are never prepared. Turn off behind a connection pooler that cannot keep prepared statements.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -------------------------------------------------------------------------

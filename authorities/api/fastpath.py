@@ -1,12 +1,13 @@
-"""The decision endpoint's common case, read without DRF: a well-formed question from a known client.
+"""The decision endpoints' common case, read without DRF: well-formed questions from a known client.
 
 ``POST /api/v1/decisions`` is asked every time an attorney acts somewhere, so its usual request –
 a valid token, a JSON object with exactly ``actor``, ``principal`` and ``right``, two CPR numbers in
 their plain form and a right of the client's own authority – is checked here by hand and answered
-directly. Everything else (no or bad token, throttled, ``at``, any doubt about the body) is handed to
-the DRF view unchanged, which answers exactly as it always has: same validation, same problem+json
-errors in the same words. So this module only ever *accepts* what the DRF view would accept, and
-gives the same answer for it.
+directly; so is a batch (``POST /api/v1/decisions/batch``) of 1 to 100 such questions. Everything
+else (no or bad token, throttled, ``at``, any doubt about the body) is handed to the DRF view
+unchanged, which answers exactly as it always has: same validation, same problem+json errors in the
+same words. So this module only ever *accepts* what the DRF view would accept, and gives the same
+answer for it.
 """
 
 import re
@@ -21,9 +22,11 @@ from portal import processcache
 from portal.cpr import normalize_cpr
 
 from .authentication import client_for_token
+from .serializers import MAX_BATCH
 from .throttling import ApiClientRateThrottle
 
 QUESTION_FIELDS = frozenset(("actor", "principal", "right"))
+BATCH_FIELDS = frozenset(("questions",))
 # The plain forms CprField accepts unchanged (it also trims and drops spaces; those go to DRF).
 PLAIN_CPR = re.compile(r"[0-9]{6}-?[0-9]{4}")
 JSON_TYPES = ("application/json", "application/json; charset=utf-8", "application/json;charset=utf-8")
@@ -33,8 +36,59 @@ def read_question(request: HttpRequest):
     """(client, question) for a request the fast path may answer, else None (DRF answers it).
 
     Counts the request against the client's throttle and reads the catalogue's version stamp, in
-    one Redis round trip; DRF, if it takes over, uses that count rather than counting again.
+    one Redis round trip; DRF, if it takes over, uses that count rather than counting again. Read
+    once per request: asked again (by the view after ``DecisionMiddleware``), it answers the same.
     """
+    return _once(request, _read_question)
+
+
+def _once(request: HttpRequest, reader):
+    """What ``reader`` makes of the request, read once: the throttle counts a request only once."""
+    read = getattr(request, "_fastpath_read", _UNREAD)
+    if read is _UNREAD:
+        read = request._fastpath_read = reader(request)
+    return read
+
+
+_UNREAD = object()
+
+
+def _read_question(request: HttpRequest):
+    read = _read_body(request)
+    if read is None:
+        return None
+    client, data = read
+    question = _plain_question(data, client)
+    return (client, question) if question is not None else None
+
+
+def read_batch(request: HttpRequest):
+    """(client, questions) for a batch the fast path may answer, else None (DRF answers it); counted
+    against the throttle, and read once per request, as ``read_question`` reads a question."""
+    return _once(request, _read_batch)
+
+
+def _read_batch(request: HttpRequest):
+    read = _read_body(request)
+    if read is None:
+        return None
+    client, data = read
+    if type(data) is not dict or data.keys() != BATCH_FIELDS:
+        return None
+    asked = data["questions"]
+    if type(asked) is not list or not 1 <= len(asked) <= MAX_BATCH:
+        return None
+    questions = []
+    for each in asked:
+        question = _plain_question(each, client)
+        if question is None:
+            return None
+        questions.append(question)
+    return client, questions
+
+
+def _read_body(request: HttpRequest):
+    """(client, the body's JSON) for a request from a known client within its budget, else None."""
     if request.method != "POST" or request.META.get("CONTENT_TYPE", "").lower() not in JSON_TYPES:
         return None
     scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
@@ -56,9 +110,14 @@ def read_question(request: HttpRequest):
     if client is None or not length.isdigit() or int(length) > settings.API_MAX_BODY_BYTES:
         return None
     try:
-        data = orjson.loads(request.body)
+        return client, orjson.loads(request.body)
     except orjson.JSONDecodeError:
         return None
+
+
+def _plain_question(data, client) -> dict | None:
+    """The question as DRF's serializer would give it, if it is a plain one about the client's own
+    right; else None."""
     if type(data) is not dict or data.keys() != QUESTION_FIELDS:
         return None
     actor, principal, code = data["actor"], data["principal"], data["right"]
@@ -70,10 +129,9 @@ def read_question(request: HttpRequest):
     if right is None or right.service.authority_id != client.authority_id:
         return None
     try:
-        question = {"actor": normalize_cpr(actor), "principal": normalize_cpr(principal), "right": right}
+        return {"actor": normalize_cpr(actor), "principal": normalize_cpr(principal), "right": right}
     except DjangoValidationError:  # not a real date of birth: DRF says so
         return None
-    return client, question
 
 
 def render(answer: dict) -> bytes:

@@ -7,7 +7,7 @@ app_name = "api"
 
 urlpatterns = [
     path("decisions", views.decision_view, name="decisions"),
-    path("decisions/batch", views.DecisionBatchView.as_view(), name="decisions_batch"),
+    path("decisions/batch", views.decision_batch_view, name="decisions_batch"),
     path("powers-of-attorney", views.PowerOfAttorneyListView.as_view(), name="powers_of_attorney"),
     path("letters", views.LetterView.as_view(), name="letters"),
     path("consent-requests", views.ConsentRequestView.as_view(), name="consent_requests"),

@@ -158,9 +158,10 @@ def test_a_denied_right_is_decided_once(
     kommune_right = RightFactory(code="kobenhavns-kommune.apply_help")
     login(client, peter)
     client.post(reverse("attorney:act_for"), {"grantor": karen.pk})
-    # 15: the act-for check, the permit's fast path, whether Peter belongs to an organisation (he
-    # doesn't, so no organisation's mandate is asked about), and the explanation from history.
-    with django_assert_max_num_queries(15):
+    # 13: the session (read and saved), the user, the act-for check, the page's own reads, and the
+    # decision in three: the permit's fast path, whether Peter belongs to an organisation (he
+    # doesn't, so no organisation's mandate is asked about), and the pair's history in one statement.
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("attorney:use_right", args=[kommune_right.code]))
     assert response.status_code == 403
     assert response.context["decision"].reason == "right_not_granted"

@@ -41,14 +41,14 @@ def post(client):
 def taken_by_fast_path(monkeypatch):
     """The questions the fast path answered itself (not handed over to DRF)."""
     answered = []
-    real = fastpath.read_question
+    real = fastpath._read_question
 
     def read_question(request):
         read = real(request)
         answered.append(read is not None)
         return read
 
-    monkeypatch.setattr(fastpath, "read_question", read_question)
+    monkeypatch.setattr(fastpath, "_read_question", read_question)
     return answered
 
 
