@@ -645,6 +645,7 @@ _EXPIRY_FIELDS = (
     "organisation_id",
     "grantor__national_id",
     "attorney__national_id",
+    "organisation__cvr",
 )
 
 
@@ -665,7 +666,7 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
             due = list(
                 PowerOfAttorney.objects.select_for_update(of=("self",), skip_locked=True)
                 .filter(status__in=[Status.PENDING, Status.ACTIVE], valid_until__lte=now)
-                .select_related("grantor", "attorney")
+                .select_related("grantor", "attorney", "organisation")
                 # Only what the audit and authority events need: a batch is hundreds of rows, and
                 # whole user and right rows would be most of the job's time. (The notices task
                 # reads each mandate again in full.)

@@ -48,6 +48,8 @@ def _mandate_payloads(mandate, type: str) -> list[tuple[int, dict]]:
                 "power_of_attorney": str(mandate.pk),
                 "principal": mandate.grantor.national_id,
                 "attorney": mandate.attorney.national_id if mandate.attorney_id else None,
+                # A power of attorney given to an organisation names it by CVR number instead.
+                "organisation": mandate.organisation.cvr if mandate.organisation_id else None,
                 "rights": sorted(codes),
                 "status": mandate.status,
                 "valid_from": mandate.valid_from.isoformat(),

@@ -51,3 +51,12 @@ def expiry_queries(karen, read_mail, count: int) -> int:
 def test_the_expiry_job_reads_each_mandate_once_however_many_expire(karen, read_mail):
     # The audit events name an organisation when there is one: read with the batch, not one by one.
     assert expiry_queries(karen, read_mail, 2) == expiry_queries(karen, read_mail, 6)
+
+
+def test_authorities_hear_which_organisation_a_power_of_attorney_named(client_mandate, karen):
+    from attorney import services as attorney_services
+    from authorities.models import AuthorityEvent
+
+    attorney_services.revoke(power_of_attorney=client_mandate, acting_user=karen)
+    revoked = AuthorityEvent.objects.get(type="power_of_attorney.revoked")
+    assert (revoked.payload["attorney"], revoked.payload["organisation"]) == (None, "12345674")
