@@ -252,6 +252,10 @@ CITIZENS = [
     # A man under financial guardianship, and his daughter, his guardian.
     ("bent@example.dk", "Bent Olsen", "0507484321"),
     ("lone@example.dk", "Lone Olsen", "2209791678"),
+    # A mother who appointed her son and daughter jointly: an application one makes waits for the other.
+    ("inge@example.dk", "Inge Madsen", "0903412218"),
+    ("hans@example.dk", "Hans Madsen", "1707683219"),
+    ("mette@example.dk", "Mette Madsen", "2511713320"),
 ]
 
 CASEWORKERS = [
@@ -712,6 +716,36 @@ DEMO_PDF = (
 )
 
 
+def seed_joint_attorneys(people: dict[str, User]) -> None:
+    """Inge appoints Hans and Mette to act together on her municipality applications; Hans has
+    applied for home care for her, and it waits, unseen by the municipality, for Mette's approval."""
+    from attorney.models import JointAppointment, JointMode
+
+    inge, hans, mette = people["inge@example.dk"], people["hans@example.dk"], people["mette@example.dk"]
+    appointment = JointAppointment.objects.filter(grantor=inge).first()
+    if appointment is None:
+        now = timezone.now()
+        appointment = attorney_services.grant_joint_power_of_attorney(
+            acting_user=inge,
+            attorneys=[(hans.national_id, hans.name), (mette.national_id, mette.name)],
+            mode=JointMode.JOINTLY,
+            rights=_rights("kobenhavns-kommune.apply_home_care", "kobenhavns-kommune.read_mail"),
+            valid_from=now,
+            valid_until=now + datetime.timedelta(days=365 * 3),
+        )
+    for mandate in appointment.mandates.filter(status=Status.PENDING).select_related("attorney"):
+        attorney_services.accept(power_of_attorney=mandate, acting_user=mandate.attorney)
+    home_care = Service.objects.get(authority__slug="kobenhavns-kommune", slug="hjemmehjaelp")
+    if not Application.objects.filter(on_behalf_of=inge, service=home_care).exists():
+        applications_services.submit_application(
+            acting_user=hans,
+            principal=inge,
+            service=home_care,
+            description="Mor har brug for hjælp til bad og indkøb to gange om ugen efter sin hofteoperation.",
+            date_value=timezone.localdate() + datetime.timedelta(days=14),
+        )
+
+
 def seed_application_forms() -> None:
     for authority_slug, service_slug, right_code, kind, label_da, label_en in APPLICATION_FORMS:
         ApplicationForm.objects.update_or_create(
@@ -834,6 +868,7 @@ def seed_demo() -> dict[str, User]:
     seed_powers_of_attorney(people)
     seed_organisation(people)
     seed_letters_and_applications(people)
+    seed_joint_attorneys(people)
     seed_legal_representatives(people)
     seed_consents(people)
     seed_emergency_request(people)

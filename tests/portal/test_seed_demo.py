@@ -130,3 +130,19 @@ def test_a_demo_run_stopped_before_bo_joined_is_completed_by_the_next(monkeypatc
     bo = User.objects.get(email="bo.bogholder@example.dk")
     karen = User.objects.get(national_id="0102451234")
     assert can_act_for(bo, karen, Right.objects.get(code="skat.read_mail"))
+
+
+@pytest.mark.django_db
+def test_seed_demo_leaves_hanss_application_for_inge_waiting_for_mette():
+    from authorities.applications.models import Application, ApplicationStatus
+    from authorities.applications.selectors import joint_choices
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    [application] = Application.objects.filter(on_behalf_of__email="inge@example.dk")
+    assert application.status == ApplicationStatus.ON_HOLD
+    assert application.submitted_by.email == "hans@example.dk"
+    mette = User.objects.get(email="mette@example.dk")
+    hans = User.objects.get(email="hans@example.dk")
+    assert joint_choices(actor=mette, application=application) == {"may_approve": True, "may_stop": True}
+    assert joint_choices(actor=hans, application=application) == {"may_approve": False, "may_stop": True}
