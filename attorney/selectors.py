@@ -181,9 +181,9 @@ def mandates_in_force_at_authority(
     else:
         mandates = mandates.filter(attorney__national_id=attorney_national_id)
     own_rights = Right.objects.filter(service__authority_id=authority_id).order_by("code")
-    return mandates.select_related("grantor", "attorney", "organisation").prefetch_related(
-        Prefetch("rights", queryset=own_rights, to_attr="own_rights")
-    )
+    return mandates.select_related(
+        "grantor", "attorney", "organisation", "joint_appointment"
+    ).prefetch_related(Prefetch("rights", queryset=own_rights, to_attr="own_rights"))
 
 
 # --- Organisations as attorneys ----------------------------------------------------------------

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from attorney.models import JointMode
 from authorities.catalogue.models import Right
 from authorities.consent.models import DataCategory
 from organisations.cvr import normalize_cvr
@@ -234,6 +235,13 @@ class PowerOfAttorneySerializer(serializers.Serializer):
         allow_null=True,
         help_text="The organisation that is the attorney (its members act with the access it gives "
         "them); null when the attorney is a person",
+    )
+    joint = serializers.ChoiceField(
+        choices=JointMode.choices,
+        allow_null=True,
+        help_text="How the attorney acts with the other attorneys appointed with them: `severally` "
+        "(each alone), `jointly` (an application one makes reaches you only once another approves it); "
+        "null for an attorney appointed alone",
     )
     rights = serializers.ListField(
         child=serializers.CharField(), help_text="Only the calling authority's rights"

@@ -264,6 +264,7 @@ def _mandate_as_seen_by_authority(mandate) -> dict:
         "attorney": mandate.attorney.national_id if organisation is None else None,
         "attorney_name": mandate.attorney.name if organisation is None else organisation.name,
         "organisation": {"cvr": organisation.cvr, "name": organisation.name} if organisation else None,
+        "joint": mandate.joint_appointment.mode if mandate.joint_appointment_id else None,
         "rights": [right.code for right in mandate.own_rights],
         "valid_from": mandate.valid_from,
         "valid_until": mandate.valid_until,

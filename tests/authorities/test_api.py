@@ -327,6 +327,26 @@ def test_mandate_list_shows_only_the_callers_rights(api, skat_token, karen, pete
 def test_mandate_list_by_attorney(api, skat_token, active_mandate):
     results = api("get", "powers_of_attorney", skat_token, attorney=PETER).json()["results"]
     assert [r["id"] for r in results] == [str(active_mandate.pk)]
+    assert results[0]["joint"] is None
+
+
+def test_mandate_list_says_when_attorneys_must_act_together(api, skat_token, karen, peter, ole, read_mail):
+    now = timezone.now()
+    appointment = attorney_services.grant_joint_power_of_attorney(
+        acting_user=karen,
+        attorneys=[(peter.national_id, peter.name), (ole.national_id, ole.name)],
+        mode="jointly",
+        rights=[read_mail],
+        valid_from=now,
+        valid_until=now + datetime.timedelta(days=30),
+    )
+    for mandate in appointment.mandates.all():
+        attorney_services.accept(power_of_attorney=mandate, acting_user=mandate.attorney)
+    results = api("get", "powers_of_attorney", skat_token, principal=KAREN).json()["results"]
+    assert sorted((r["attorney_name"], r["joint"]) for r in results) == [
+        ("Ole Hansen", "jointly"),
+        ("Peter Jensen", "jointly"),
+    ]
 
 
 def test_mandate_list_leaves_out_other_authorities_and_ended_mandates(
