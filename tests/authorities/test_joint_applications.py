@@ -201,6 +201,13 @@ def test_the_other_attorney_sees_approve_and_stop(client, login, held, anne, kar
     assert reverse("authorities:application_approve", args=[held.pk]) in page.content.decode()
 
 
+def test_a_held_application_is_shown_as_made_not_submitted(client, login, held, anne, karen):
+    page = acting(client, login, anne, karen).get(reverse("authorities:application", args=[held.pk]))
+    text = " ".join(page.content.decode().split())
+    assert "<dt>Oprettet af</dt>" in text
+    assert "<dt>Indsendt af</dt>" not in text
+
+
 def test_the_submitter_sees_only_stop(client, login, held, peter, karen):
     page = acting(client, login, peter, karen).get(reverse("authorities:application", args=[held.pk]))
     assert not page.context["may_approve"] and page.context["may_stop"]
