@@ -211,6 +211,30 @@ def test_a_revoked_mandate_permits_no_member(decide, bo_with_access, client_mand
     )
 
 
+def test_an_expired_mandate_permits_no_member(decide, bo_with_access, client_mandate, time_machine):
+    time_machine.move_to(client_mandate.valid_until + datetime.timedelta(seconds=1), tick=False)
+    answer = decide(BO, KAREN, **on_behalf()).json()
+    assert (answer["decision"], answer["reason"]) == ("deny", "expired")
+
+
+def test_another_authority_learns_nothing_of_the_organisations_mandate(
+    client, kommune, kommune_mail, bo_with_access
+):
+    token = create_api_client(authority=kommune, name="KK system")[1]
+    response = client.post(
+        reverse("api:decisions"),
+        json.dumps({"actor": BO, "principal": KAREN, "right": kommune_mail.code, **on_behalf()}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    answer = response.json()
+    assert (answer["decision"], answer["reason"], answer["power_of_attorney"]) == (
+        "deny",
+        "no_power_of_attorney",
+        None,
+    )
+
+
 def test_a_mandate_not_yet_accepted_permits_no_member(
     decide, karen, revisorhuset, bo_member, anne, read_mail
 ):
