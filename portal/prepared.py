@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
 from django.db.models import QuerySet
 
 #: The kinds of value a statement is filled with, and their SQL array types for ``rows_for_many``.
@@ -90,9 +90,7 @@ class Statement:
         """The statement's rows for these values."""
         if connection.vendor != "postgresql":
             return [tuple(row) for row in self.build(**values)]
-        with prepared_cursor() as cursor:
-            cursor.execute(self.sql, self.params(values))
-            return cursor.fetchall()
+        return _read(self.sql, self.params(values))
 
     def rows_for_many(self, per_question: dict[str, list], **shared) -> list[tuple]:
         """The rows for many questions at once, each as ``(question's index, *row)``.
@@ -113,9 +111,7 @@ class Statement:
         sql, shared_slots = self._many_sql(names)
         params = [per_question[name] for name in names]
         params += [shared[slot] if slot is not None else constant for slot, constant in shared_slots]
-        with prepared_cursor() as cursor:
-            cursor.execute(sql, params)
-            return [(row[0] - 1, *row[1:]) for row in cursor.fetchall()]
+        return [(row[0] - 1, *row[1:]) for row in _read(sql, params)]
 
     def _many_sql(self, names: tuple[str, ...]) -> tuple[str, list]:
         found = self._for_many.get(names)
@@ -143,6 +139,38 @@ class Statement:
         )
         self._for_many[names] = (sql, shared_slots)
         return sql, shared_slots
+
+
+def _read(sql: str, params: list) -> list[tuple]:
+    """The rows of a statement that only reads, which is its connection's health check if one is due.
+
+    With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before a request's first query, so a
+    connection the database dropped in the meantime (a restart, a failover) is replaced rather than
+    failing the request. A decision's first query is this read, and a read can simply be asked
+    again: it stands in for the check, so a decision costs no extra round trip. If it fails and the
+    connection turns out to be unusable, it is asked once more on a new connection; an error of
+    the statement itself (the connection still answers) is raised as it is.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    check_due = (
+        db.connection is not None
+        and db.health_check_enabled
+        and not db.health_check_done
+        and not db.in_atomic_block
+    )
+    if check_due:
+        db.health_check_done = True
+    try:
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    except (OperationalError, InterfaceError):
+        if not check_due or db.is_usable():
+            raise
+    db.close()
+    with prepared_cursor() as cursor:  # connecting anew counts as the health check
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 @functools.cache

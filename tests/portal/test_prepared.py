@@ -1,8 +1,9 @@
 """portal.prepared: a queryset compiled once answers like the queryset itself, for one question and
 for many at once, and refuses to be built if the ORM lost one of its values."""
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.models import Q
 
 from portal import prepared
@@ -82,3 +83,70 @@ def test_postgresql_keeps_the_statement_prepared_for_the_connection(statement):
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [text for (text,) in cursor.fetchall() if '"portal_user"."name" = $' in text]
     assert len(prepared) == 1
+
+
+# With CONN_HEALTH_CHECKS Django sends SELECT 1 before a request's first query; a read that is the
+# first query stands in for it (see prepared._read). These tests set the connection up as Django
+# does at the start of a request, outside a transaction, as a decision runs.
+HEALTH_CHECK_DUE = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's connections")
+
+
+@pytest.fixture
+def at_a_request_start():
+    """Call it to make the connection look as at the start of a request: its health check due."""
+
+    def health_check_due():
+        connection.ensure_connection()
+        connection.health_check_enabled, connection.health_check_done = True, False
+
+    yield health_check_due
+    connection.health_check_enabled = connection.settings_dict["CONN_HEALTH_CHECKS"]
+
+
+def drop_from_the_server(pid: int) -> None:
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+@HEALTH_CHECK_DUE
+@pytest.mark.django_db(transaction=True)
+def test_a_read_due_for_the_health_check_sends_no_select_1(statement, at_a_request_start, monkeypatch):
+    ann = UserFactory(name="Ann")
+    at_a_request_start()
+    monkeypatch.setattr(connection, "is_usable", lambda: pytest.fail("a health check was sent"))
+    assert statement.rows(name="Ann", at_least=10**9) == [(ann.pk,)]
+    assert connection.health_check_done
+
+
+@HEALTH_CHECK_DUE
+@pytest.mark.django_db(transaction=True)
+def test_a_read_on_a_connection_the_database_dropped_is_asked_again_on_a_new_one(
+    statement, at_a_request_start
+):
+    ann = UserFactory(name="Ann")
+    at_a_request_start()
+    dropped = connection.connection.info.backend_pid
+    drop_from_the_server(dropped)
+    assert statement.rows(name="Ann", at_least=10**9) == [(ann.pk,)]
+    assert connection.connection.info.backend_pid != dropped
+
+
+@HEALTH_CHECK_DUE
+@pytest.mark.django_db(transaction=True)
+def test_many_questions_on_a_dropped_connection_are_asked_again_too(statement, at_a_request_start):
+    ann = UserFactory(name="Ann")
+    at_a_request_start()
+    drop_from_the_server(connection.connection.info.backend_pid)
+    assert statement.rows_for_many({"name": ["Ann"]}, at_least=10**9) == [(0, ann.pk)]
+
+
+@HEALTH_CHECK_DUE
+@pytest.mark.django_db(transaction=True)
+def test_a_dropped_connection_is_not_asked_again_once_its_check_was_done(statement):
+    UserFactory(name="Ann")
+    connection.ensure_connection()
+    connection.health_check_done = True  # this request's first query already went through it
+    drop_from_the_server(connection.connection.info.backend_pid)
+    with pytest.raises(OperationalError):
+        statement.rows(name="Ann", at_least=10**9)
+    connection.close()

@@ -80,6 +80,25 @@ def test_a_database_outage_answers_503_and_the_first_request_after_it_works(prod
         proxy.stop()
 
 
+def test_decisions_work_at_once_when_the_database_dropped_every_connection_between_requests(
+    production_portal,
+):
+    # As after a restart or failover while the web workers sat idle: each worker's connection is
+    # dead, and the first decision on it must not fail (its first read is asked again on a new one).
+    portal = production_portal
+    proxy = start_web_through(portal, "DATABASE_URL")
+    try:
+        for _ in range(4):  # every web worker has a connection
+            assert decide(portal.browser())[1]["decision"] == "permit"
+        proxy.cut()
+        proxy.restore()
+        for _ in range(6):
+            status, answer = decide(portal.browser())
+            assert (status, answer["decision"]) == (200, "permit")
+    finally:
+        proxy.stop()
+
+
 def test_without_redis_logins_and_decisions_are_refused_and_come_back(production_portal):
     portal = production_portal
     proxy = start_web_through(portal, "REDIS_URL")
