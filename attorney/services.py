@@ -12,12 +12,14 @@ Allowed transitions::
 """
 
 import datetime
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -115,23 +117,23 @@ def _move(mandate: PowerOfAttorney, new_status: str) -> None:
     mandate.status = new_status
 
 
-def _audit_arguments(action: str, mandate: PowerOfAttorney, actor: User | None, **details) -> dict:
+def _audit_details(mandate: "PowerOfAttorney | ExpiredMandate", **details) -> dict:
     return {
-        "action": f"power_of_attorney.{action}",
-        "actor": actor,
-        "principal": actor,
-        "target": mandate,
-        "details": {
-            "grantor": mandate.grantor_id,
-            "attorney": mandate.attorney_id,
-            **({"organisation": mandate.organisation_id} if mandate.organisation_id else {}),
-            **details,
-        },
+        "grantor": mandate.grantor_id,
+        "attorney": mandate.attorney_id,
+        **({"organisation": mandate.organisation_id} if mandate.organisation_id else {}),
+        **details,
     }
 
 
 def _audit(action: str, mandate: PowerOfAttorney, actor: User | None, **details) -> None:
-    record_event(**_audit_arguments(action, mandate, actor, **details))
+    record_event(
+        action=f"power_of_attorney.{action}",
+        actor=actor,
+        principal=actor,
+        target=mandate,
+        details=_audit_details(mandate, **details),
+    )
 
 
 def _attorney_side(mandate: PowerOfAttorney) -> list[User]:
@@ -634,15 +636,40 @@ def _end_by_party(
     return mandate
 
 
-EXPIRY_BATCH_SIZE = 500
-_EXPIRY_FIELDS = (
-    "status",
+EXPIRY_BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredMandate:
+    """A power of attorney the expiry job ended, as plain values: what its audit event and the
+    authorities' events say of it. A batch is a thousand mandates, and model instances with their
+    grantor, attorney and rights cost most of the job's time."""
+
+    pk: uuid.UUID
+    grantor_id: int
+    attorney_id: int | None
+    organisation_id: int | None
+    valid_from: datetime.datetime
+    valid_until: datetime.datetime
+    activated_at: datetime.datetime | None
+    replaces_id: uuid.UUID | None
+    grantor_national_id: str
+    attorney_national_id: str | None
+    organisation_cvr: str | None
+    #: (code, authority id) of each right it gave.
+    rights: tuple[tuple[str, int], ...]
+    status: str = Status.EXPIRED
+
+
+_EXPIRY_COLUMNS = (
+    "pk",
+    "grantor_id",
+    "attorney_id",
+    "organisation_id",
     "valid_from",
     "valid_until",
     "activated_at",
-    "ended_at",
     "replaces_id",
-    "organisation_id",
     "grantor__national_id",
     "attorney__national_id",
     "organisation__cvr",
@@ -653,47 +680,32 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
     """End every pending or active power of attorney whose period is over.
 
     Set-based, one batch per transaction: a batch's statuses change and its permission rows go in
-    two statements, its audit events and authority events in a few more, written for the whole batch
-    at once. The emails are rendered and queued by a task after each batch commits, once per person
-    and mandate. Due rows another run has locked are skipped, and nothing else is locked, so other
-    writers never wait for the job, and an error loses one batch, not the day. Access already
-    stopped at valid_until: every check reads the period, so this job only tidies up and tells people.
+    two statements, its rights are read in one, and its audit events and authority events are
+    written in one statement each for the whole batch. The emails are rendered and queued by a
+    task after each batch commits, once per person and mandate. Due rows another run has locked
+    are skipped, and nothing else is locked, so other writers never wait for the job, and an error
+    loses one batch, not the day. Access already stopped at valid_until: every check reads the
+    period, so this job only tidies up and tells people.
     """
     now = now or timezone.now()
     total = 0
     while True:
         with transaction.atomic(durable=True):
-            due = list(
-                PowerOfAttorney.objects.select_for_update(of=("self",), skip_locked=True)
-                .filter(status__in=[Status.PENDING, Status.ACTIVE], valid_until__lte=now)
-                .select_related("grantor", "attorney", "organisation")
-                # Only what the audit and authority events need: a batch is hundreds of rows, and
-                # whole user and right rows would be most of the job's time. (The notices task
-                # reads each mandate again in full.)
-                .only(*_EXPIRY_FIELDS)
-                .prefetch_related(
-                    Prefetch(
-                        "rights",
-                        queryset=Right.objects.select_related("service")
-                        .only("code", "service__authority_id")
-                        .order_by(),
-                    )
-                )
-                # In the order of the index on (status, valid_until), so each batch is read off the
-                # index. Unordered, PostgreSQL chose a table scan that stopped after a batch, and it
-                # grew longer with every batch as the due rows left became rarer.
-                .order_by("status", "valid_until")[:batch_size]
-            )
+            due = _end_due_batch(now=now, batch_size=batch_size)
             if not due:
                 break
-            PowerOfAttorney.objects.filter(pk__in=[m.pk for m in due]).update(
-                status=Status.EXPIRED, ended_at=now, updated_at=now
+            record_events(
+                [
+                    {
+                        "action": "power_of_attorney.expired",
+                        "actor": None,
+                        "target_type": PowerOfAttorney._meta.model_name,
+                        "target_id": str(mandate.pk),
+                        "details": _audit_details(mandate),
+                    }
+                    for mandate in due
+                ]
             )
-            remove_object_permissions(due)
-            for mandate in due:
-                mandate.status, mandate.ended_at = Status.EXPIRED, now
-            # The batch's audit events and authority events in a few statements, not a few per mandate.
-            record_events([_audit_arguments("expired", mandate, None) for mandate in due])
             powers_of_attorney_changed.send(
                 sender=PowerOfAttorney,
                 mandates=[m for m in due if m.activated_at is not None],
@@ -705,6 +717,31 @@ def expire_due(*, now: datetime.datetime | None = None, batch_size: int = EXPIRY
         if len(due) < batch_size:
             break
     return total
+
+
+def _end_due_batch(*, now: datetime.datetime, batch_size: int) -> list[ExpiredMandate]:
+    """Lock up to ``batch_size`` due mandates (skipping those another run holds), mark them
+    expired and remove their permission rows; what they were, as plain values."""
+    rows = list(
+        PowerOfAttorney.objects.select_for_update(of=("self",), skip_locked=True)
+        .filter(status__in=[Status.PENDING, Status.ACTIVE], valid_until__lte=now)
+        # In the order of the index on (status, valid_until), so each batch is read off the
+        # index. Unordered, PostgreSQL chose a table scan that stopped after a batch, and it grew
+        # longer with every batch as the due rows left became rarer.
+        .order_by("status", "valid_until")
+        .values_list(*_EXPIRY_COLUMNS)[:batch_size]
+    )
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    PowerOfAttorney.objects.filter(pk__in=ids).update(status=Status.EXPIRED, ended_at=now, updated_at=now)
+    remove_object_permissions(ids)
+    rights: dict[uuid.UUID, list[tuple[str, int]]] = {}
+    for mandate_id, code, authority_id in PowerOfAttorney.rights.through.objects.filter(
+        powerofattorney_id__in=ids
+    ).values_list("powerofattorney_id", "right__code", "right__service__authority_id"):
+        rights.setdefault(mandate_id, []).append((code, authority_id))
+    return [ExpiredMandate(*row, rights=tuple(rights.get(row[0], ()))) for row in rows]
 
 
 def _queue_expiry_notices(mandate_ids: list[str]) -> None:

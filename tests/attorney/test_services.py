@@ -8,7 +8,8 @@ from django.utils import timezone
 from attorney import policy, selectors, services
 from attorney.models import PowerOfAttorney, Status
 from authorities.models import CitizenFile, CitizenFileUserObjectPermission
-from portal import tlog
+from portal import merkle, tlog
+from portal.audit import entry_bytes
 from portal.errors import NotAllowed
 from portal.models import AuditEvent, AuditLogLeaf, Notice, OutboundEmail
 
@@ -463,3 +464,21 @@ def test_the_expiry_job_writes_audit_and_authority_events_per_batch_not_per_mand
     assert expired.count() == 12
     tlog.sequence()  # every one of them was queued for the transparency log
     assert AuditLogLeaf.objects.filter(event__in=expired).count() == 12
+
+
+def test_the_expiry_jobs_audit_events_are_stored_as_hashed(karen, read_mail, time_machine):
+    """Written together as plain values, each event's stored row still gives its leaf hash."""
+    attorneys = UserFactory.create_batch(3)
+    mandates = [
+        services.accept(power_of_attorney=grant(karen, attorney, [read_mail], days=1), acting_user=attorney)
+        for attorney in attorneys
+    ]
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=2))
+    services.expire_due()
+    expired = list(AuditEvent.objects.filter(action="power_of_attorney.expired").order_by("pk"))
+    assert sorted(event.target_id for event in expired) == sorted(str(m.pk) for m in mandates)
+    for event in expired:
+        assert event.hash == merkle.leaf_hash(entry_bytes(event)).hex()
+        assert event.details == {"grantor": karen.pk, "attorney": int(event.details["attorney"])}
+        assert (event.target_type, event.actor_id, event.principal_id) == ("powerofattorney", None, None)
+    assert {event.details["attorney"] for event in expired} == {a.pk for a in attorneys}
