@@ -1352,7 +1352,7 @@ PHASES = [
     ("decide", "`authorize_by_cpr`, of which:", False),
     ("permit_now", "fast path: one prepared statement (permits end here)", True),
     ("explain", "denies only: the pair's history, one prepared statement (`_pair_history`)", True),
-    ("record_event", "`record_event`: one `INSERT` of the event and its queue row (autocommit)", False),
+    ("record_event", "`append_event`: one `INSERT` of the event and its queue row (autocommit)", False),
 ]
 
 
@@ -1423,7 +1423,7 @@ def profile_in_process(
     patch(views, "authorize_by_cpr", "decide")
     patch(policy, "_permit_now", "permit_now")
     patch(policy, "_pair_history", "explain")
-    patch(views, "record_event", "record_event")
+    patch(views, "append_event", "record_event")
     patch(backend, "commit", "commit", round_trip=True)
 
     client = Client(HTTP_HOST="127.0.0.1")
@@ -1523,21 +1523,22 @@ def profile_in_process(
 
 
 def profile_audit_append(count: int) -> dict:
-    """record_event on its own, sequentially: one statement in autocommit, no lock (portal.tlog)."""
+    """append_event (the decision's audit event) on its own, sequentially: one statement in
+    autocommit, no lock (portal.tlog)."""
     from django.db import connection
 
-    from portal.audit import record_event
+    from portal.audit import append_event
 
     for _ in range(20):
-        record_event(action="api.decision", actor=None, details={"probe": True})
+        append_event(action="api.decision", details={"probe": True})
     started = time.perf_counter()
     for _ in range(count):
-        record_event(action="api.decision", actor=None, details={"probe": True})
+        append_event(action="api.decision", details={"probe": True})
     per_event = (time.perf_counter() - started) / count * 1000
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         synchronous_commit = cursor.fetchone()[0]
-    log(f"record_event alone: {per_event:.2f} ms (synchronous_commit={synchronous_commit})")
+    log(f"append_event alone: {per_event:.2f} ms (synchronous_commit={synchronous_commit})")
     return {"ms": per_event, "synchronous_commit": synchronous_commit}
 
 
@@ -1815,7 +1816,7 @@ def render_markdown(results: Results) -> str:
                 for row in profile["phases"]
             ],
             "",
-            f"`record_event` alone, one client: {audit['ms']:.2f} ms per event with "
+            f"`append_event` alone, one client: {audit['ms']:.2f} ms per event with "
             f"`synchronous_commit={audit['synchronous_commit']}` (one `INSERT` of the event and its queue "
             "row in autocommit, so its own WAL flush). No lock: writers never wait for each other, and "
             "PostgreSQL's group commit shares the flushes among concurrent decisions; the sequencer "

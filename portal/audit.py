@@ -107,30 +107,116 @@ def record_event(
     ``action`` must be in the event catalogue (``portal.events.Action``): an event nobody can name
     in plain words is refused here rather than shown to a person as a code.
     """
-    action = Action(action).value
-    event = AuditEvent(
-        created_at=timezone.now(),
+    row = _event_row(
+        action=action,
         actor=actor,
         principal=principal,
         authority=authority,
-        action=action,
         target_type=target._meta.model_name if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         details=_with_acting_basis(details or {}, actor, principal),
-        request_id=current_request_id.get(),
     )
-    event.hash = leaf_hash(entry_bytes(event)).hex()
+    event = AuditEvent(
+        pk=_write(row),
+        uuid=row["uuid"],
+        created_at=row["created_at"],
+        actor=actor,
+        principal=principal,
+        authority=authority,
+        action=row["action"],
+        target_type=row["target_type"],
+        target_id=row["target_id"],
+        details=row["details"],
+        request_id=row["request_id"],
+        hash=row["hash"],
+    )
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
+
+
+def append_event(*, action: str, authority=None, details: dict | None = None) -> None:
+    """``record_event`` for an authority's system asking the API, which names no person as actor or
+    principal, without the event instance ``record_event`` returns: on the decision path, building
+    one cost as much as the rest of writing it."""
+    _write(
+        _event_row(
+            action=action,
+            actor=None,
+            principal=None,
+            authority=authority,
+            target_type="",
+            target_id="",
+            details=details or {},
+        )
+    )
+
+
+def _event_row(
+    *, action: str, actor, principal, authority, target_type: str, target_id: str, details: dict
+) -> dict:
+    """An event's values (people and authority by id), with its leaf hash."""
+    row = {
+        "uuid": uuid.uuid4(),
+        "created_at": timezone.now(),
+        "actor": actor.pk if actor is not None else None,
+        "principal": principal.pk if principal is not None else None,
+        "authority": authority.pk if authority is not None else None,
+        "action": Action(action).value,
+        "target_type": target_type,
+        "target_id": target_id,
+        "details": details,
+        "request_id": current_request_id.get(),
+    }
+    row["hash"] = leaf_hash(_entry_bytes(**row)).hex()
+    return row
+
+
+def _write(row: dict) -> int:
+    """Store one event and queue it for the sequencer; its id."""
     if connection.vendor == "postgresql":
-        _insert_and_queue(event)
+        # One statement, so one round trip and atomic without a savepoint: an audited API call
+        # should cost its writer as little as possible, and it never waits for another writer.
+        # Prepared once per connection, so PostgreSQL does not parse and plan it for every decision.
+        with prepared_cursor() as cursor:
+            cursor.execute(_INSERT_AND_QUEUE, _parameters(row))
+            pk = cursor.fetchone()[0]
     else:
         with transaction.atomic():
-            event.save(force_insert=True)
-            AuditLogQueue.objects.create(event=event)
+            pk = AuditEvent.objects.create(**_model_fields(row)).pk
+            AuditLogQueue.objects.create(event_id=pk)
     if settings.AUDIT_LOG_SEQUENCE_ON_COMMIT:
         from .tlog import sequence_after_commit
 
         sequence_after_commit()
-    return event
+    return pk
+
+
+def _parameters(row: dict) -> list:
+    """The row's values in the order of the insert statements' columns, details as JSON text."""
+    return [json.dumps(row[name]) if name == "details" else row[name] for name in _COLUMNS]
+
+
+_COLUMNS = (
+    "uuid",
+    "created_at",
+    "actor",
+    "principal",
+    "authority",
+    "action",
+    "target_type",
+    "target_id",
+    "details",
+    "request_id",
+    "hash",
+)
+
+
+def _model_fields(row: dict) -> dict:
+    return {
+        f"{name}_id" if name in ("actor", "principal", "authority") else name: value
+        for name, value in row.items()
+    }
 
 
 def record_events(events: list[dict]) -> int:
@@ -140,57 +226,31 @@ def record_events(events: list[dict]) -> int:
     rows = []
     for arguments in events:
         target = arguments.get("target")
-        actor, principal, authority = (arguments.get(name) for name in ("actor", "principal", "authority"))
-        row = {
-            "uuid": uuid.uuid4(),
-            "created_at": timezone.now(),
-            "actor": actor.pk if actor is not None else None,
-            "principal": principal.pk if principal is not None else None,
-            "authority": authority.pk if authority is not None else None,
-            "action": Action(arguments["action"]).value,
-            "target_type": arguments.get("target_type")
-            or (target._meta.model_name if target is not None else ""),
-            "target_id": arguments.get("target_id") or (str(target.pk) if target is not None else ""),
-            "details": arguments.get("details") or {},
-            "request_id": current_request_id.get(),
-        }
-        row["hash"] = leaf_hash(_entry_bytes(**row)).hex()
-        rows.append(row)
+        rows.append(
+            _event_row(
+                action=arguments["action"],
+                actor=arguments.get("actor"),
+                principal=arguments.get("principal"),
+                authority=arguments.get("authority"),
+                target_type=arguments.get("target_type")
+                or (target._meta.model_name if target is not None else ""),
+                target_id=arguments.get("target_id") or (str(target.pk) if target is not None else ""),
+                details=arguments.get("details") or {},
+            )
+        )
     if not rows:
         return 0
     if connection.vendor == "postgresql":
         # As columns of arrays, unnested in the database: building and saving a model instance per
         # event cost more than everything else the expiry job does for a mandate.
         with connection.cursor() as cursor:
+            # One array per column.
             cursor.execute(
-                _INSERT_MANY_AND_QUEUE,
-                [
-                    [row["uuid"] for row in rows],
-                    [row["created_at"] for row in rows],
-                    [row["actor"] for row in rows],
-                    [row["principal"] for row in rows],
-                    [row["authority"] for row in rows],
-                    [row["action"] for row in rows],
-                    [row["target_type"] for row in rows],
-                    [row["target_id"] for row in rows],
-                    [json.dumps(row["details"]) for row in rows],
-                    [row["request_id"] for row in rows],
-                    [row["hash"] for row in rows],
-                ],
+                _INSERT_MANY_AND_QUEUE, [list(column) for column in zip(*map(_parameters, rows), strict=True)]
             )
     else:
         with transaction.atomic():
-            built = AuditEvent.objects.bulk_create(
-                [
-                    AuditEvent(
-                        **{
-                            f"{name}_id" if name in ("actor", "principal", "authority") else name: value
-                            for name, value in row.items()
-                        }
-                    )
-                    for row in rows
-                ]
-            )
+            built = AuditEvent.objects.bulk_create([AuditEvent(**_model_fields(row)) for row in rows])
             AuditLogQueue.objects.bulk_create([AuditLogQueue(event=event) for event in built])
     if settings.AUDIT_LOG_SEQUENCE_ON_COMMIT:
         from .tlog import sequence_after_commit

@@ -206,8 +206,17 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["principal", "-created_at"], name="audit_principal_time"),
-            models.Index(fields=["actor", "-created_at"], name="audit_actor_time"),
+            # Partial: an authority's API calls (most events) name neither, and skip both indexes.
+            models.Index(
+                fields=["principal", "-created_at"],
+                name="audit_principal_time",
+                condition=models.Q(principal__isnull=False),
+            ),
+            models.Index(
+                fields=["actor", "-created_at"],
+                name="audit_actor_time",
+                condition=models.Q(actor__isnull=False),
+            ),
             # Declared here rather than on the fields: a field's index or unique on a text column
             # also gets a second, LIKE-pattern index, which nothing here searches by.
             models.Index(fields=["action"], name="audit_action"),

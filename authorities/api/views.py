@@ -20,7 +20,7 @@ from authorities.events import services as events_services
 from authorities.events.models import AuthorityEvent
 from authorities.post import services as post_services
 from organisations.models import Organisation
-from portal.audit import record_event
+from portal.audit import append_event, record_event
 from portal.models import User
 
 from . import fastpath
@@ -134,9 +134,8 @@ class DecisionView(APIView):
         question = serializer.validated_data
         _require_own_rights(request.user, [question["right"]])
         answer = _decide(question)
-        record_event(
+        append_event(
             action="api.decision",
-            actor=None,
             authority=request.user.authority,
             details={"client": str(request.user.pk), **_audit_details(question, answer)},
         )
@@ -154,9 +153,8 @@ def decision_view(request):
         return _decision_view_drf(request)
     client, question = read
     answer = _decide(question)
-    record_event(
+    append_event(
         action="api.decision",
-        actor=None,
         authority=client.authority,
         details={"client": str(client.pk), **_audit_details(question, answer)},
     )
@@ -216,9 +214,8 @@ class DecisionBatchView(APIView):
 
 
 def _audit_batch(client, questions: list[dict], answers: list[dict]) -> None:
-    record_event(
+    append_event(
         action="api.decision_batch",
-        actor=None,
         authority=client.authority,
         details={
             "client": str(client.pk),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from authorities.clients.models import ApiClient
 from authorities.consent.models import Consent, ConsentStatus, DataCategory
 from authorities.events.services import record_authority_event
-from portal.audit import record_event
+from portal.audit import record_events
 from portal.errors import Invalid
 from portal.models import User
 
@@ -176,22 +176,27 @@ def _report(client: ApiClient, reports: Sequence[Report]) -> list[Outcome]:
         outcomes[report.external_id] = Outcome(report.external_id, Status.ACCEPTED, data_use=use)
 
     DataUse.objects.bulk_create(accepted)
-    for use in accepted:
-        record_event(
-            action="data_use.reported",
-            actor=None,
-            principal=people.get(use.citizen_national_id),
-            authority=client.authority,
-            target=use,
-            details={
-                "client": str(client.pk),
-                "id": use.external_id,
-                "category": use.category.code,
-                "used_at": use.used_at.isoformat(),
-                "basis": use.basis,
-                "consent": str(use.consent_id) if use.consent_id else None,
-            },
-        )
+    # One statement for all the batch's audit events, however many uses it reports.
+    record_events(
+        [
+            {
+                "action": "data_use.reported",
+                "actor": None,
+                "principal": people.get(use.citizen_national_id),
+                "authority": client.authority,
+                "target": use,
+                "details": {
+                    "client": str(client.pk),
+                    "id": use.external_id,
+                    "category": use.category.code,
+                    "used_at": use.used_at.isoformat(),
+                    "basis": use.basis,
+                    "consent": str(use.consent_id) if use.consent_id else None,
+                },
+            }
+            for use in accepted
+        ]
+    )
     _count_refusals(client, refused)
     return [outcomes[report.external_id] for report in reports]
 

@@ -6,6 +6,8 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -411,16 +413,19 @@ def test_the_list_needs_exactly_one_valid_party(mandates, read_mail, query):
 
 
 def test_listing_takes_the_same_queries_however_many_organisations(
-    mandates, karen, revisorhuset, lund, anne, read_mail, django_assert_max_num_queries
+    mandates, karen, revisorhuset, lund, anne, read_mail
 ):
     attorney_services.accept(power_of_attorney=grant_to_organisation(karen, [read_mail]), acting_user=anne)
     mandates(principal=KAREN)  # the client is read once per process
-    with django_assert_max_num_queries(4):
+    with CaptureQueriesContext(connection) as one:
         assert len(mandates(principal=KAREN).json()["results"]) == 1
     mandate = grant_to_organisation_named(karen, lund, [read_mail])
     attorney_services.accept(power_of_attorney=mandate, acting_user=lund.administrator)
-    with django_assert_max_num_queries(4):
+    with CaptureQueriesContext(connection) as two:
         assert len(mandates(principal=KAREN).json()["results"]) == 2
+    assert len(two) == len(one)
+    # On PostgreSQL: the mandates, their rights, the count and the audit event.
+    assert connection.vendor != "postgresql" or len(one) <= 4
 
 
 def grant_to_organisation_named(grantor, organisation, rights):
