@@ -285,29 +285,3 @@ WITH event AS (
 )
 INSERT INTO portal_auditlogqueue (event_id) SELECT id FROM event RETURNING event_id
 """
-
-
-def _insert_and_queue(event: AuditEvent) -> None:
-    # One statement, so one round trip and atomic without a savepoint: an audited API call
-    # should cost its writer as little as possible, and it never waits for another writer. Prepared
-    # once per connection, so PostgreSQL does not parse and plan it for every decision.
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            _INSERT_AND_QUEUE,
-            [
-                event.uuid,
-                event.created_at,
-                event.actor_id,
-                event.principal_id,
-                event.authority_id,
-                event.action,
-                event.target_type,
-                event.target_id,
-                json.dumps(event.details),
-                event.request_id,
-                event.hash,
-            ],
-        )
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-    event._state.db = connection.alias

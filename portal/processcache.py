@@ -11,12 +11,17 @@ The stamp is random rather than a counter: after the shared cache has been empti
 ``cache.clear()`` in tests) a new stamp can never equal one a process still holds.
 """
 
+import hashlib
+import os
 import secrets
 import threading
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 VERSION_KEY = "process-cache:version"
 
@@ -82,13 +87,12 @@ if ttl < 0 then
 end
 return {version, count, ttl}
 """
-_script = None
+_SCRIPT_SHA = hashlib.sha1(_REFRESH_AND_COUNT.encode()).hexdigest().encode()  # noqa: S324 - Redis names scripts so
 
 
 def refresh_and_count(counter_key: str, window: int) -> tuple[int, int]:
     """``refresh()`` and a hit on a fixed-window counter (a rate limit) together: in one Redis round
     trip with Redis, as two cache operations otherwise. Answers (hits in the window, seconds left)."""
-    global _script
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         refresh()
@@ -101,15 +105,60 @@ def refresh_and_count(counter_key: str, window: int) -> tuple[int, int]:
             return 1, window
     version_key = backend.make_and_validate_key(VERSION_KEY)
     key = backend.make_and_validate_key(counter_key)
-    # Django's cache builds a new redis client object (~170 response callbacks) on every call; one
-    # per process does, since the connection pool underneath is shared anyway.
-    client = getattr(backend._cache, "processcache_client", None)
-    if client is None:
-        client = backend._cache.processcache_client = backend._cache.get_client(key, write=True)
-    if _script is None:
-        _script = client.register_script(_REFRESH_AND_COUNT)  # sent by its hash, the text once
-    version, count, seconds_left = _script(
-        keys=[version_key, key], args=[window, new_version()], client=client
+    version, count, seconds_left = _run_script(
+        backend, [version_key.encode(), key.encode(), str(window).encode(), str(new_version()).encode()]
     )
     use_version(int(version))
     return int(count), int(seconds_left)
+
+
+class _ScriptConnection(threading.local):
+    connection = None
+    pid = None
+
+
+_script_connection = _ScriptConnection()
+
+
+def _run_script(backend: RedisCache, keys_and_arguments: list[bytes]) -> list:
+    """``EVALSHA`` of the script above with its two keys and two arguments, on a Redis connection
+    this process (and thread) keeps for it.
+
+    It is asked on every API request, and redis-py's client, pool and retry around one command cost
+    several times the round trip itself. Errors are redis-py's own, so an unreachable Redis is
+    refused as anywhere else; like redis-py's default, a dropped connection is tried once more on a
+    new one, and a Redis that has forgotten the script (a restart) is sent it again.
+    """
+    own = _script_connection
+    if own.connection is None or own.pid != os.getpid():
+        # Built like those of Django's own Redis pool (address, database, password, timeouts, TLS).
+        pool = backend._cache.get_client(write=True).connection_pool
+        own.connection, own.pid = pool.connection_class(**pool.connection_kwargs), os.getpid()
+    connection = own.connection
+    command = _packed([b"EVALSHA", _SCRIPT_SHA, b"2", *keys_and_arguments])
+    for attempt in (1, 2):
+        try:
+            connection.send_packed_command([command], check_health=False)
+            try:
+                return connection.read_response()
+            except NoScriptError:
+                connection.send_packed_command([_packed([b"SCRIPT", b"LOAD", _REFRESH_AND_COUNT.encode()])])
+                connection.read_response()
+                connection.send_packed_command([command], check_health=False)
+                return connection.read_response()
+        except (RedisConnectionError, RedisTimeoutError):
+            connection.disconnect()
+            if attempt == 2:
+                raise
+        except BaseException:
+            connection.disconnect()  # whatever was half sent or read must not answer the next request
+            raise
+    raise AssertionError("unreachable")
+
+
+def _packed(parts: list[bytes]) -> bytes:
+    """A command in Redis's wire format (RESP): an array of bulk strings."""
+    out = [b"*%d\r\n" % len(parts)]
+    for part in parts:
+        out += (b"$%d\r\n" % len(part), part, b"\r\n")
+    return b"".join(out)

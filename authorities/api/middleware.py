@@ -11,6 +11,8 @@ to DRF, another URL or method) goes down the whole stack unchanged. The answer i
 way – status, body and headers; ``tests/authorities/test_api_middleware.py`` compares them.
 """
 
+import time
+
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CSPMiddleware
 from django.conf import settings
@@ -23,6 +25,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.http import http_date
 
 from portal.middleware import api_language
 
@@ -51,10 +54,14 @@ class DecisionMiddleware:
         # The content security policy of an answer depends only on the settings (no nonce, no
         # per-view policy here): built once, as django-csp builds it, and again if they change.
         self.policy_headers: list[tuple[str, str]] | None = None
+        # What the stack below added to a 200 answer, by language and the view's own headers: the
+        # same every time but for the moment (Expires) and the length, so it is worked out once.
+        self.added_headers: dict[tuple, list[tuple[str, str]] | None] = {}
         setting_changed.connect(self._forget_policy)
 
     def _forget_policy(self, **kwargs) -> None:
         self.policy_headers = None
+        self.added_headers.clear()
 
     def __call__(self, request):
         view = self._for_fast_path(request)
@@ -74,6 +81,27 @@ class DecisionMiddleware:
         return self._as_the_stack_below_would(request, response)
 
     def _as_the_stack_below_would(self, request, response):
+        if response.status_code != 200 or response.streaming:
+            return self._through_the_stack_below(request, response)
+        key = (request.LANGUAGE_CODE, tuple(response.items()))
+        added = self.added_headers.get(key)
+        if added is not None:
+            for name, value in added:
+                if name == "Expires":
+                    value = http_date(time.time())  # as add_never_cache_headers writes it
+                elif name == "Content-Length":
+                    value = str(len(response.content))  # as CommonMiddleware writes it
+                response[name] = value
+            return response
+        own = dict(response.items())
+        response = self._through_the_stack_below(request, response)
+        # Remembered only if the stack below added headers after the view's and changed none of them.
+        names = [name for name, _value in response.items()]
+        if names[: len(own)] == list(own) and all(response[name] == value for name, value in own.items()):
+            self.added_headers[key] = [(name, value) for name, value in response.items() if name not in own]
+        return response
+
+    def _through_the_stack_below(self, request, response):
         if response.status_code == 200 and not any(name in response for name in (HEADER, HEADER_REPORT_ONLY)):
             if self.policy_headers is None:
                 built = self.csp.process_response(request, HttpResponse())

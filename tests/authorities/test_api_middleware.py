@@ -91,6 +91,22 @@ def test_the_answer_is_the_same_with_or_without_the_stack(
     assert early["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
+def test_later_answers_carry_the_headers_of_the_stack_for_their_own_moment_and_length(
+    ask, whole_stack, mandate, time_machine
+):
+    permit = {"actor": PETER, "principal": KAREN, "right": "skat.read_mail"}
+    denial = {"actor": OLE, "principal": KAREN, "right": "skat.read_mail"}
+    first = ask(permit)  # the right held, and what the stack adds worked out
+    time_machine.move_to(MOMENT + datetime.timedelta(minutes=5), tick=False)
+    early = [ask(permit), ask(denial), ask(permit, HTTP_ACCEPT_LANGUAGE="en")]
+    whole_stack()
+    late = [ask(permit), ask(denial), ask(permit, HTTP_ACCEPT_LANGUAGE="en")]
+    assert not any(map(went_down_the_stack, early)) and all(map(went_down_the_stack, late))
+    assert [whole(response) for response in early] == [whole(response) for response in late]
+    assert early[0]["Expires"] != first["Expires"]
+    assert early[0]["Content-Length"] != early[1]["Content-Length"]
+
+
 def test_a_revoked_mandate_is_refused_at_the_next_request_before_the_stack(ask, mandate, karen):
     question = {"actor": PETER, "principal": KAREN, "right": "skat.read_mail"}
     assert ask(question).json()["decision"] == "permit"
