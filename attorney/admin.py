@@ -24,6 +24,7 @@ from authorities.catalogue.admin_scoping import (
 )
 from authorities.catalogue.models import Right
 from authorities.catalogue.selectors import in_caseworker_scope
+from portal.admin_registration import RegisteredThroughAService
 from portal.cpr import format_cpr
 from portal.errors import NotAllowed
 from portal.forms import add_service_errors
@@ -34,7 +35,10 @@ from .models import AttorneyRequest, EmergencyRequest, EmergencyStatus, PowerOfA
 
 
 @admin.register(PowerOfAttorney)
-class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
+class PowerOfAttorneyAdmin(RegisteredThroughAService, AuthorityScopedAdmin):
+    # The only way to add one in the admin is to register a signed paper form.
+    register_path, register_name = "register-paper/", "register_paper"
+
     list_display = [
         "grantor_name",
         "grantor_cpr",
@@ -135,11 +139,6 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
     def get_urls(self):
         return [
             path(
-                "register-paper/",
-                self.admin_site.admin_view(self.register_paper_view),
-                name="attorney_powerofattorney_register_paper",
-            ),
-            path(
                 "<path:object_id>/revoke/",
                 self.admin_site.admin_view(self.revoke_view),
                 name="attorney_powerofattorney_revoke",
@@ -151,16 +150,6 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
             ),
             *super().get_urls(),
         ]
-
-    def add_view(self, request, form_url="", extra_context=None):
-        # The only way to add one in the admin is to register a signed paper form.
-        return redirect("admin:attorney_powerofattorney_register_paper")
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = extra_context or {}
-        if self.has_add_permission(request):
-            extra_context["register_url"] = reverse("admin:attorney_powerofattorney_register_paper")
-        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         mandate = self.scoped_object(request, object_id)
@@ -176,9 +165,7 @@ class PowerOfAttorneyAdmin(AuthorityScopedAdmin):
             {**self.admin_site.each_context(request), "opts": self.opts, **context},
         )
 
-    def register_paper_view(self, request: HttpRequest):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
+    def register_view(self, request: HttpRequest):
         rights = in_caseworker_scope(
             user=request.user, records=Right.objects.select_related("service__authority").order_by("code")
         )

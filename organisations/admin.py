@@ -9,14 +9,14 @@ organisation's own business, done by its administrators on its pages; nothing he
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin_registration import RegisteredThroughAService
 from portal.errors import NotAllowed
 from portal.forms import CprNumberField, add_service_errors
 
@@ -81,7 +81,8 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(RegisteredThroughAService, admin.ModelAdmin):
+    # The only way to add one is to register it with its first administrator.
     list_display = ["name", "cvr_number", "registered_at", "registered_by"]
     list_select_related = ["registered_by"]
     search_fields = ["name", "cvr"]
@@ -112,29 +113,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     # --- views ---------------------------------------------------------------------------------
 
-    def get_urls(self):
-        return [
-            path(
-                "register/",
-                self.admin_site.admin_view(self.register_view),
-                name="organisations_organisation_register",
-            ),
-            *super().get_urls(),
-        ]
-
-    def add_view(self, request, form_url="", extra_context=None):
-        # The only way to add one is to register it with its first administrator.
-        return redirect("admin:organisations_organisation_register")
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = extra_context or {}
-        if self.has_add_permission(request):
-            extra_context["register_url"] = reverse("admin:organisations_organisation_register")
-        return super().changelist_view(request, extra_context)
-
     def register_view(self, request: HttpRequest):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
         form = OrganisationRegistrationForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

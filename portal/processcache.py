@@ -134,26 +134,26 @@ def _run_script(backend: RedisCache, keys_and_arguments: list[bytes]) -> list:
         # Built like those of Django's own Redis pool (address, database, password, timeouts, TLS).
         pool = backend._cache.get_client(write=True).connection_pool
         own.connection, own.pid = pool.connection_class(**pool.connection_kwargs), os.getpid()
-    connection = own.connection
     command = _packed([b"EVALSHA", _SCRIPT_SHA, b"2", *keys_and_arguments])
-    for attempt in (1, 2):
+    try:
+        return _send(own.connection, command)
+    except (RedisConnectionError, RedisTimeoutError):
+        return _send(own.connection, command)  # _send dropped the connection: this one is new
+
+
+def _send(connection, command: bytes) -> list:
+    try:
+        connection.send_packed_command([command], check_health=False)
         try:
+            return connection.read_response()
+        except NoScriptError:
+            connection.send_packed_command([_packed([b"SCRIPT", b"LOAD", _REFRESH_AND_COUNT.encode()])])
+            connection.read_response()
             connection.send_packed_command([command], check_health=False)
-            try:
-                return connection.read_response()
-            except NoScriptError:
-                connection.send_packed_command([_packed([b"SCRIPT", b"LOAD", _REFRESH_AND_COUNT.encode()])])
-                connection.read_response()
-                connection.send_packed_command([command], check_health=False)
-                return connection.read_response()
-        except (RedisConnectionError, RedisTimeoutError):
-            connection.disconnect()
-            if attempt == 2:
-                raise
-        except BaseException:
-            connection.disconnect()  # whatever was half sent or read must not answer the next request
-            raise
-    raise AssertionError("unreachable")
+            return connection.read_response()
+    except BaseException:
+        connection.disconnect()  # whatever was half sent or read must not answer the next request
+        raise
 
 
 def _packed(parts: list[bytes]) -> bytes:

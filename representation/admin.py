@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from authorities.catalogue.admin_scoping import AuthorityScopedAdmin, ReadOnlyScopedAdmin
+from portal.admin_registration import RegisteredThroughAService
 from portal.cpr import format_cpr
 from portal.errors import NotAllowed
 from portal.forms import add_service_errors
@@ -32,7 +33,7 @@ def _start_of(day: datetime.date) -> datetime.datetime:
 
 
 @admin.register(Representation)
-class RepresentationAdmin(AuthorityScopedAdmin):
+class RepresentationAdmin(RegisteredThroughAService, AuthorityScopedAdmin):
     list_display = [
         "kind",
         "represented_cpr",
@@ -94,26 +95,12 @@ class RepresentationAdmin(AuthorityScopedAdmin):
     def get_urls(self):
         return [
             path(
-                "register/",
-                self.admin_site.admin_view(self.register_view),
-                name="representation_representation_register",
-            ),
-            path(
                 "<path:object_id>/end/",
                 self.admin_site.admin_view(self.end_view),
                 name="representation_representation_end",
             ),
             *super().get_urls(),
         ]
-
-    def add_view(self, request, form_url="", extra_context=None):
-        return redirect("admin:representation_representation_register")
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = extra_context or {}
-        if self.has_add_permission(request):
-            extra_context["register_url"] = reverse("admin:representation_representation_register")
-        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         relation = self.scoped_object(request, object_id)
@@ -130,8 +117,6 @@ class RepresentationAdmin(AuthorityScopedAdmin):
         )
 
     def register_view(self, request: HttpRequest):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
         form = GuardianshipForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

@@ -13,12 +13,10 @@ way – status, body and headers; ``tests/authorities/test_api_middleware.py`` c
 
 import time
 
-from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.core.handlers.exception import response_for_exception
 from django.core.signals import setting_changed
-from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.locale import LocaleMiddleware
@@ -51,16 +49,14 @@ class DecisionMiddleware:
         # a request for each; the paths found to lead to them.
         self._fast_paths = {views.decision_view: "read_question", views.decision_batch_view: "read_batch"}
         self.decision_paths: dict[str, object] = {}
-        # The content security policy of an answer depends only on the settings (no nonce, no
-        # per-view policy here): built once, as django-csp builds it, and again if they change.
-        self.policy_headers: list[tuple[str, str]] | None = None
         # What the stack below added to a 200 answer, by language and the view's own headers: the
-        # same every time but for the moment (Expires) and the length, so it is worked out once.
-        self.added_headers: dict[tuple, list[tuple[str, str]] | None] = {}
-        setting_changed.connect(self._forget_policy)
+        # same every time but for the moment (Expires) and the length, since the content security
+        # policy depends only on the settings (no nonce, no per-view policy here). So it is worked
+        # out once, and again if the settings change.
+        self.added_headers: dict[tuple, list[tuple[str, str]]] = {}
+        setting_changed.connect(self._forget_added_headers)
 
-    def _forget_policy(self, **kwargs) -> None:
-        self.policy_headers = None
+    def _forget_added_headers(self, **kwargs) -> None:
         self.added_headers.clear()
 
     def __call__(self, request):
@@ -102,14 +98,7 @@ class DecisionMiddleware:
         return response
 
     def _through_the_stack_below(self, request, response):
-        if response.status_code == 200 and not any(name in response for name in (HEADER, HEADER_REPORT_ONLY)):
-            if self.policy_headers is None:
-                built = self.csp.process_response(request, HttpResponse())
-                self.policy_headers = [(n, built[n]) for n in (HEADER, HEADER_REPORT_ONLY) if n in built]
-            for name, value in self.policy_headers:
-                response[name] = value
-        else:
-            response = self.csp.process_response(request, response)
+        response = self.csp.process_response(request, response)
         response = self.framing.process_response(request, response)
         add_never_cache_headers(response)  # portal.middleware.NoStoreMiddleware: every API answer
         response = self.common.process_response(request, response)

@@ -134,12 +134,16 @@ class DecisionView(APIView):
         question = serializer.validated_data
         _require_own_rights(request.user, [question["right"]])
         answer = _decide(question)
-        append_event(
-            action="api.decision",
-            authority=request.user.authority,
-            details={"client": str(request.user.pk), **_audit_details(question, answer)},
-        )
+        _audit_decision(request.user, question, answer)
         return Response(answer)
+
+
+def _audit_decision(client, question: dict, answer: dict) -> None:
+    append_event(
+        action="api.decision",
+        authority=client.authority,
+        details={"client": str(client.pk), **_audit_details(question, answer)},
+    )
 
 
 _decision_view_drf = DecisionView.as_view()
@@ -153,11 +157,7 @@ def decision_view(request):
         return _decision_view_drf(request)
     client, question = read
     answer = _decide(question)
-    append_event(
-        action="api.decision",
-        authority=client.authority,
-        details={"client": str(client.pk), **_audit_details(question, answer)},
-    )
+    _audit_decision(client, question, answer)
     response = HttpResponse(fastpath.render(answer), content_type="application/json")
     response["Allow"] = "POST, OPTIONS"  # as DRF's view says on every answer
     return response

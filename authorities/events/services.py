@@ -90,7 +90,7 @@ def emit_mandate_events(*, mandates, type: str) -> int:
     event_type = Action(f"power_of_attorney.{type}").value
     now = timezone.now()
     rows = [
-        (uuid.uuid4(), authority_id, json.dumps(payload))
+        (uuid.uuid4(), authority_id, payload)
         for mandate in mandates
         for authority_id, payload in _payloads(
             mandate_id=mandate.pk,
@@ -117,7 +117,7 @@ def emit_mandate_events(*, mandates, type: str) -> int:
                     now,
                     [row[0] for row in rows],
                     [row[1] for row in rows],
-                    [row[2] for row in rows],
+                    [json.dumps(row[2]) for row in rows],
                 ],
             )
             events = cursor.fetchall()
@@ -130,7 +130,7 @@ def emit_mandate_events(*, mandates, type: str) -> int:
                         event_id=event_id,
                         authority_id=authority_id,
                         type=event_type,
-                        payload=json.loads(payload),
+                        payload=payload,
                         created_at=now,
                     )
                     for event_id, authority_id, payload in rows
@@ -398,7 +398,6 @@ def attempt_webhook_delivery(*, delivery_id: int, final_attempt: bool) -> bool:
 
 def _deliver_locked(*, delivery_id: int, final_attempt: bool) -> "bool | WebhookDeliveryError":
     import http.client
-    import json
     import time
     import urllib.request
 
