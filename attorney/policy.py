@@ -586,23 +586,35 @@ def _is_member_now(actor: User) -> bool:
     return Membership.objects.current().filter(user=actor).exists()
 
 
-def _access_at(*, actor: User, at: datetime, organisation: Organisation | None = None) -> dict[int, set]:
-    """For each organisation the actor is a member of at ``at``: the mandates they had access to
-    then (ids), with ``None`` among them for access to all the organisation's mandates."""
+def access_in_force(at: datetime | None = None) -> QuerySet[OrganisationAccess]:
+    """The rule of organisations' access, in one place: access lets a member use an organisation's
+    powers of attorney at ``at`` (now by default) while it is given and not removed, through a
+    membership that has begun and not ended."""
+    return OrganisationAccess.objects.current(at).filter(membership__in=Membership.objects.current(at))
+
+
+def covering(mandate: PowerOfAttorney) -> Q:
+    """Access rows that cover an organisation's power of attorney: given for it, or for all of the
+    organisation's."""
+    return Q(membership__organisation_id=mandate.organisation_id) & (
+        Q(power_of_attorney=mandate) | Q(power_of_attorney__isnull=True)
+    )
+
+
+def members_who_may_use(mandate: PowerOfAttorney, at: datetime | None = None) -> QuerySet[User]:
+    """The members who may use an organisation's power of attorney at ``at`` (now by default); whether
+    the power of attorney itself is in force is the caller's question."""
+    return User.objects.filter(
+        memberships__access__in=access_in_force(at).filter(covering(mandate))
+    ).distinct()
+
+
+def _organisations_at(*, actor: User, at: datetime, organisation: Organisation | None = None) -> set[int]:
+    """The organisations the actor was a member of at ``at`` (or ``organisation`` only, if so)."""
     memberships = Membership.objects.current(at).filter(user=actor)
     if organisation is not None:
         memberships = memberships.filter(organisation=organisation)
-    found: dict[int, set] = {
-        organisation_id: set() for organisation_id in memberships.values_list("organisation_id", flat=True)
-    }
-    if found:
-        for organisation_id, mandate_id in (
-            OrganisationAccess.objects.current(at)
-            .filter(membership__in=memberships)
-            .values_list("membership__organisation_id", "power_of_attorney_id")
-        ):
-            found[organisation_id].add(mandate_id)
-    return found
+    return set(memberships.values_list("organisation_id", flat=True))
 
 
 def _explain_organisations(
@@ -616,18 +628,19 @@ def _explain_organisations(
 ) -> Decision | None:
     """The mandates from the principal to the organisations the actor belonged to at ``at`` (or to
     ``organisation`` only), or None if there are none."""
-    access = _access_at(actor=actor, at=at, organisation=organisation)
-    if not access:
+    organisations = _organisations_at(actor=actor, at=at, organisation=organisation)
+    if not organisations:
         return None
-    mandates = _history(PowerOfAttorney.objects.filter(grantor=principal, organisation_id__in=access))
+    candidates = PowerOfAttorney.objects.filter(grantor=principal, organisation_id__in=organisations)
+    mandates = _history(candidates)
     if not mandates:
         return None
-
-    def usable(mandate: PowerOfAttorney) -> bool:
-        given = access[mandate.organisation_id]
-        return None in given or mandate.pk in given
-
-    decision = _explain_from(mandates, right=right, at=at, authority_ids=authority_ids, usable=usable)
+    usable_ids = set(
+        candidates.filter(organisation_mandates_usable_by(actor, at)).values_list("pk", flat=True)
+    )
+    decision = _explain_from(
+        mandates, right=right, at=at, authority_ids=authority_ids, usable=lambda m: m.pk in usable_ids
+    )
     return None if decision is _NONE else decision
 
 
@@ -973,8 +986,7 @@ def _authorize_by_cpr_through(
 def organisation_mandates_usable_by(actor: User, at: datetime | None = None) -> Q:
     """Organisations' mandates the actor has access to as a member at ``at`` (now by default):
     those given to them one by one, and all of an organisation's where they have access to all."""
-    memberships = Membership.objects.current(at).filter(user=actor)
-    access = OrganisationAccess.objects.current(at).filter(membership__in=memberships)
+    access = access_in_force(at).filter(membership__user=actor)
     return Q(
         organisation_id__in=access.filter(power_of_attorney__isnull=True).values(
             "membership__organisation_id"
@@ -1188,7 +1200,7 @@ def grant_object_permissions(mandate: PowerOfAttorney, *, users: Iterable[User] 
     from authorities.catalogue.services import get_or_create_citizen_file
 
     if users is None:
-        users = _members_with_access(mandate) if mandate.organisation_id else [mandate.attorney]
+        users = members_who_may_use(mandate) if mandate.organisation_id else [mandate.attorney]
     users = list(users)
     if not users:
         return
@@ -1207,14 +1219,6 @@ def grant_object_permissions(mandate: PowerOfAttorney, *, users: Iterable[User] 
             for user in users
         )
     CitizenFileUserObjectPermission.all_rows.bulk_create(rows)
-
-
-def _members_with_access(mandate: PowerOfAttorney) -> list[User]:
-    memberships = Membership.objects.current().filter(organisation_id=mandate.organisation_id)
-    access = OrganisationAccess.objects.current().filter(
-        Q(power_of_attorney=mandate) | Q(power_of_attorney__isnull=True), membership__in=memberships
-    )
-    return list(User.objects.filter(memberships__in=memberships.filter(access__in=access)).distinct())
 
 
 def project_member_access(membership: Membership) -> None:

@@ -20,7 +20,7 @@ from .models import (
     RequestStatus,
     Status,
 )
-from .policy import organisation_mandates_usable_by
+from .policy import access_in_force, covering, members_who_may_use, organisation_mandates_usable_by
 
 
 def _rights_with_authority() -> Prefetch:
@@ -193,10 +193,7 @@ def _current_access_of_members() -> Prefetch:
     """A mandate's current access rows, each with its member, as ``current_access``."""
     return Prefetch(
         "organisation_access",
-        queryset=OrganisationAccess.objects.current()
-        .filter(membership__in=Membership.objects.current())
-        .select_related("membership__user")
-        .order_by("membership__invited_name"),
+        queryset=access_in_force().select_related("membership__user").order_by("membership__invited_name"),
         to_attr="current_access",
     )
 
@@ -237,11 +234,8 @@ def organisation_mandates(organisation: Organisation) -> OrganisationMandates:
 def access_to_all_of(organisation: Organisation) -> QuerySet[OrganisationAccess]:
     """Current access to all the organisation's powers of attorney, one row per member."""
     return (
-        OrganisationAccess.objects.current()
-        .filter(
-            membership__in=Membership.objects.current().filter(organisation=organisation),
-            power_of_attorney__isnull=True,
-        )
+        access_in_force()
+        .filter(membership__organisation=organisation, power_of_attorney__isnull=True)
         .select_related("membership__user")
         .order_by("membership__invited_name")
     )
@@ -288,9 +282,7 @@ def mandates_to_give(membership: Membership) -> QuerySet[PowerOfAttorney]:
 
 def members_to_give(mandate: PowerOfAttorney) -> QuerySet[Membership]:
     """The organisation's members who may not use its power of attorney yet (given neither it nor all)."""
-    given = OrganisationAccess.objects.current().filter(
-        Q(power_of_attorney=mandate) | Q(power_of_attorney__isnull=True)
-    )
+    given = access_in_force().filter(covering(mandate))
     return (
         members_of(mandate.organisation)
         .filter(joined_at__isnull=False)
@@ -349,18 +341,7 @@ def members_acting_through(mandate: PowerOfAttorney) -> list[User]:
     power of attorney is not in force."""
     if not mandate.organisation_id or not mandate.is_in_force():
         return []
-    access = OrganisationAccess.objects.current().filter(
-        Q(power_of_attorney=mandate) | Q(power_of_attorney__isnull=True)
-    )
-    return list(
-        User.objects.filter(
-            memberships__in=Membership.objects.current().filter(
-                organisation_id=mandate.organisation_id, access__in=access
-            )
-        )
-        .distinct()
-        .order_by("name")
-    )
+    return list(members_who_may_use(mandate).order_by("name"))
 
 
 def organisations_with_offers(user: User) -> list[Organisation]:
