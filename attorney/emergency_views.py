@@ -17,13 +17,13 @@ from portal.forms import add_service_errors
 from . import selectors, services
 from .forms import EmergencyAnswerForm, EmergencyRequestForm
 from .middleware import EMERGENCY_QUESTION_SESSION_KEY
-from .views import DRAFT_SESSION_KEY, _may_check_cpr_and_name
+from .views import DRAFT_SESSION_KEY, may_check_cpr_and_name
 
 
 @login_required
 def emergency_request_create(request: HttpRequest) -> HttpResponse:
     form = EmergencyRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and _may_check_cpr_and_name(request, form):
+    if request.method == "POST" and form.is_valid() and may_check_cpr_and_name(request, form):
         data = form.cleaned_data
         try:
             emergency = services.request_emergency_power_of_attorney(

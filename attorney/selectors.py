@@ -73,12 +73,6 @@ def requests_made_by(requester: User) -> QuerySet[AttorneyRequest]:
     )
 
 
-def rights_catalogue() -> list[Right]:
-    return list(
-        Right.objects.select_related("service__authority").order_by("service__authority__name_da", "code")
-    )
-
-
 def invitations_for(user: User) -> QuerySet[PowerOfAttorney]:
     """Pending powers of attorney addressed to the user, also those made out to their CPR number and
     name before they had an account. An unverified account is addressed by nothing: its CPR number

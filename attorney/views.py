@@ -124,9 +124,9 @@ def _draft_of(form: GrantForm) -> dict:
 def _attorney_checked(request: HttpRequest, form: GrantForm) -> bool:
     """An organisation must be registered under the CVR number and name typed (said on the fields,
     and its registered name kept for the summary); a person's CPR number and name are checked only
-    when confirming, at a limited pace (``_may_check_cpr_and_name``)."""
+    when confirming, at a limited pace (``may_check_cpr_and_name``)."""
     if not form.for_organisation:
-        return _may_check_cpr_and_name(request, form)
+        return may_check_cpr_and_name(request, form)
     try:
         organisation = services.organisation_to_appoint(
             cvr=form.cleaned_data["cvr"], organisation_name=form.cleaned_data["organisation_name"]
@@ -138,7 +138,7 @@ def _attorney_checked(request: HttpRequest, form: GrantForm) -> bool:
     return True
 
 
-def _may_check_cpr_and_name(request: HttpRequest, form) -> bool:
+def may_check_cpr_and_name(request: HttpRequest, form) -> bool:
     """Each CPR number and name typed into a form is a question about a person: a few an hour per
     account, so nobody can run through a list of numbers."""
     questions = 2 if getattr(form, "has_second_attorney", False) else 1
@@ -517,7 +517,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
         "rights": list(Right.objects.filter(code=request.GET.get("right", "")).values_list("pk", flat=True)),
     }
     form = RequestForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid() and _may_check_cpr_and_name(request, form):
+    if request.method == "POST" and form.is_valid() and may_check_cpr_and_name(request, form):
         try:
             services.request_power_of_attorney(
                 acting_user=request.user,
