@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -1197,28 +1198,44 @@ def grant_refusal(*, grantor: User, rights: Iterable[Right], guardian: User | No
 def grant_object_permissions(mandate: PowerOfAttorney, *, users: Iterable[User] | None = None) -> None:
     """One guardian row per right on the grantor's file at the right's authority, with the period:
     for the attorney, or for each member with access to an organisation's mandate (or ``users``)."""
-    from authorities.catalogue.services import get_or_create_citizen_file
-
     if users is None:
         users = members_who_may_use(mandate) if mandate.organisation_id else [mandate.attorney]
-    users = list(users)
-    if not users:
+    _write_guardian_rows([mandate], users=list(users))
+
+
+def _write_guardian_rows(mandates: list[PowerOfAttorney], *, users: list[User]) -> None:
+    """``grant_object_permissions`` for each of the mandates and the same users, in a fixed number
+    of queries however many mandates: giving a member access to all of a large organisation's
+    powers of attorney is one request."""
+    from authorities.catalogue.services import citizen_files_for
+
+    if not users or not mandates:
         return
-    rows = []
-    for right in mandate.rights.select_related("service__authority", "permission"):
-        citizen_file = get_or_create_citizen_file(citizen=mandate.grantor, authority=right.service.authority)
-        rows.extend(
-            CitizenFileUserObjectPermission(
-                user=user,
-                permission=right.permission,
-                content_object=citizen_file,
-                power_of_attorney=mandate,
-                valid_from=mandate.valid_from,
-                valid_until=mandate.valid_until,
-            )
-            for user in users
+    granted = defaultdict(list)  # mandate id -> (authority id, permission id) of each right
+    for mandate_id, authority_id, permission_id in PowerOfAttorney.rights.through.objects.filter(
+        powerofattorney_id__in=[mandate.pk for mandate in mandates]
+    ).values_list("powerofattorney_id", "right__service__authority_id", "right__permission_id"):
+        granted[mandate_id].append((authority_id, permission_id))
+    files = citizen_files_for(
+        {
+            (mandate.grantor_id, authority_id)
+            for mandate in mandates
+            for authority_id, _permission in granted[mandate.pk]
+        }
+    )
+    CitizenFileUserObjectPermission.all_rows.bulk_create(
+        CitizenFileUserObjectPermission(
+            user=user,
+            permission_id=permission_id,
+            content_object=files[mandate.grantor_id, authority_id],
+            power_of_attorney=mandate,
+            valid_from=mandate.valid_from,
+            valid_until=mandate.valid_until,
         )
-    CitizenFileUserObjectPermission.all_rows.bulk_create(rows)
+        for mandate in mandates
+        for authority_id, permission_id in granted[mandate.pk]
+        for user in users
+    )
 
 
 def project_member_access(membership: Membership) -> None:
@@ -1229,15 +1246,10 @@ def project_member_access(membership: Membership) -> None:
     CitizenFileUserObjectPermission.all_rows.filter(
         user_id=membership.user_id, power_of_attorney__organisation_id=membership.organisation_id
     ).delete()
-    usable = (
-        PowerOfAttorney.objects.filter(
-            organisation_id=membership.organisation_id, status=Status.ACTIVE, valid_until__gt=timezone.now()
-        )
-        .filter(organisation_mandates_usable_by(membership.user))
-        .select_related("grantor")
-    )
-    for mandate in usable:
-        grant_object_permissions(mandate, users=[membership.user])
+    usable = PowerOfAttorney.objects.filter(
+        organisation_id=membership.organisation_id, status=Status.ACTIVE, valid_until__gt=timezone.now()
+    ).filter(organisation_mandates_usable_by(membership.user))
+    _write_guardian_rows(list(usable), users=[membership.user])
 
 
 def remove_object_permissions(mandates: Iterable[PowerOfAttorney] | PowerOfAttorney) -> None:

@@ -36,6 +36,29 @@ def get_or_create_citizen_file(*, citizen: User, authority: Authority) -> Citize
     return citizen_file
 
 
+def citizen_files_for(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], CitizenFile]:
+    """``get_or_create_citizen_file`` for many (citizen id, authority id) pairs at once, in a fixed
+    number of queries: by pair, the file."""
+    if not pairs:
+        return {}
+    citizens, authorities = {citizen for citizen, _ in pairs}, {authority for _, authority in pairs}
+
+    def existing() -> dict[tuple[int, int], CitizenFile]:
+        files = CitizenFile.objects.filter(citizen_id__in=citizens, authority_id__in=authorities)
+        return {key: file for file in files if (key := (file.citizen_id, file.authority_id)) in pairs}
+
+    found = existing()
+    missing = pairs - found.keys()
+    if missing:
+        # A file another transaction creates meanwhile is kept (the unique constraint), and read back.
+        CitizenFile.objects.bulk_create(
+            [CitizenFile(citizen_id=citizen, authority_id=authority) for citizen, authority in missing],
+            ignore_conflicts=True,
+        )
+        found = existing()
+    return found
+
+
 CASEWORKER_GROUP = "Caseworkers"
 
 

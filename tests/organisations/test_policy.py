@@ -3,12 +3,18 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from attorney import services as attorney_services
+from attorney.models import PowerOfAttorney
 from attorney.policy import Reason, authorize, authorize_by_cpr, principals_in_force
+from authorities.catalogue.models import CitizenFileUserObjectPermission
 from organisations import services
+from organisations.models import Role
 
+from ..factories import UserFactory
 from .conftest import REVISOR_CVR
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +101,52 @@ def test_the_act_for_list_names_the_organisation(client_mandate, bo_member, anne
     [found] = principals_in_force(actor=bo)
     assert found.person == karen
     assert [o.cvr for o in found.organisations] == [REVISOR_CVR]
+
+
+def _accepted_clients(count, anne, rights):
+    from .conftest import grant_to_organisation
+
+    for _ in range(count):
+        attorney_services.accept(
+            power_of_attorney=grant_to_organisation(UserFactory(), rights), acting_user=anne
+        )
+
+
+def _member(revisorhuset, anne):
+    person = UserFactory()
+    _membership, code = services.invite_member(
+        acting_user=anne, organisation=revisorhuset, name=person.name, email=person.email, role=Role.EMPLOYEE
+    )
+    return person, services.join_organisation(acting_user=person, code=code)
+
+
+def test_access_to_all_lets_the_member_act_for_every_client_with_each_right(
+    revisorhuset, anne, read_mail, tax_statement
+):
+    _accepted_clients(3, anne, [read_mail, tax_statement])
+    member, membership = _member(revisorhuset, anne)
+    attorney_services.give_organisation_access(acting_user=anne, membership=membership)
+    clients = [mandate.grantor for mandate in PowerOfAttorney.objects.filter(organisation=revisorhuset)]
+    assert len(clients) == 3
+    for client in clients:
+        for right in (read_mail, tax_statement):
+            assert authorize(actor=member, principal=client, right=right).permitted
+    assert CitizenFileUserObjectPermission.objects.filter(user=member).count() == 3 * 2
+
+
+def test_giving_access_to_all_takes_as_many_queries_for_eight_clients_as_for_two(
+    revisorhuset, anne, read_mail, tax_statement
+):
+    _accepted_clients(2, anne, [read_mail, tax_statement])
+    _first, first_membership = _member(revisorhuset, anne)
+    with CaptureQueriesContext(connection) as two_clients:
+        attorney_services.give_organisation_access(acting_user=anne, membership=first_membership)
+    # The first member leaves, so nobody uses the six clients added now: their files at the
+    # authority do not exist yet when a second member is given access to all.
+    services.end_membership(acting_user=anne, membership=first_membership)
+    _accepted_clients(6, anne, [read_mail, tax_statement])
+    second, second_membership = _member(revisorhuset, anne)
+    with CaptureQueriesContext(connection) as eight_clients:
+        attorney_services.give_organisation_access(acting_user=anne, membership=second_membership)
+    assert len(eight_clients.captured_queries) == len(two_clients.captured_queries)
+    assert CitizenFileUserObjectPermission.objects.filter(user=second).count() == 8 * 2
