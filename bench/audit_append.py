@@ -224,7 +224,7 @@ def report(rows: list[dict], seconds: float, info: str, repeat: int) -> str:
         f".venv/bin/python bench/audit_append.py --seconds {seconds:g} --repeat {repeat}",
         "```",
         "",
-        f"**Machine.** {info}. Writers, sequencer and PostgreSQL share the cores; other sessions' "
+        f"**Machine.** {info}. Writers, sequencer and PostgreSQL share the cores; other "
         "processes may have run meanwhile (load average before the run: "
         f"{os.getloadavg()[0]:.2f}). Each row is the best of {repeat} attempts of {seconds:g} s; *machine "
         "busy* counts every process on the machine during the attempt.",

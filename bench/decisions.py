@@ -40,7 +40,7 @@ What it does, in order:
 7. Writes the results between markers in ``docs/benchmarks.md`` (full runs only; ``--small`` prints
    the section instead) and cleans up: gunicorn is stopped by its pid, the database dropped.
 
-The machine may be shared (other sessions run test suites on the same 2 cores and PostgreSQL), so
+The machine may be shared (other test suites may run on the same 2 cores and PostgreSQL), so
 each measurement waits for a quiet moment, is repeated when other processes used more than a quarter
 of a core meanwhile (the least disturbed attempt is kept; waiting is capped by ``--wait-budget``),
 and the report says how much CPU others used and which files of the decision path changed on disk
@@ -849,7 +849,7 @@ def format_cpu(cpu: dict) -> str:
 def our_postgres_pids(database: str) -> set[int]:
     """Backends of the bench database plus the server's shared background processes (WAL writer etc.).
 
-    Other sessions may use the same PostgreSQL server for their tests; their backends are left out.
+    Other test runs may use the same PostgreSQL server; their backends are left out.
     """
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
         rows = conn.execute(
@@ -861,7 +861,7 @@ def our_postgres_pids(database: str) -> set[int]:
 
 class CpuMeter:
     """CPU seconds used between start() and stop() by our gunicorn, PostgreSQL and Redis processes,
-    by the load generator, and by everything else on the machine (other sessions share it)."""
+    by the load generator, and by everything else on the machine (other test runs may share it)."""
 
     def __init__(self, database: str, gunicorn_pids: set[int] | None = None):
         self.database = database
@@ -916,7 +916,7 @@ class CpuMeter:
         used["other processes"] = max(0.0, busy - ours)
         used["other processes (cores)"] = max(0.0, busy - ours) / wall if wall else float("nan")
         # Who the others were: live processes that are not ours, by command. The rest of the busy time
-        # went to processes that started and ended within the measurement (e.g. other sessions' tests).
+        # went to processes that started and ended within the measurement (e.g. other test runs).
         foreign: Counter[str] = Counter()
         own = set(after) | {os.getpid()}
         for pid, (command, ppid, cpu) in everything_after.items():
@@ -951,7 +951,7 @@ class WaitBudget:
 def wait_for_quiet(max_wait: float, threshold: float = 0.25) -> float:
     """Wait (up to max_wait seconds) until the machine is nearly idle; returns the cores busy when we go.
 
-    The machine is shared with other sessions (test suites run on it), and on 2 cores any of their load
+    The machine may be shared (other test suites may run on it), and on 2 cores any of their load
     shows up directly in latency, so each measurement starts in a quiet moment when there is one.
     """
     deadline = time.monotonic() + max_wait
@@ -1656,7 +1656,7 @@ def render_markdown(results: Results) -> str:
         f"**Machine.** {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, {m['os']}; "
         f"Python {m['python']}; PostgreSQL {m['postgres']} with its default settings "
         f"({', '.join(f'{k}={v}' for k, v in sorted(m['postgres_settings'].items()))}); Redis on loopback. "
-        "The load generator, gunicorn, PostgreSQL and Redis share the 2 cores, and so do other sessions' "
+        "The load generator, gunicorn, PostgreSQL and Redis share the 2 cores, and so may other "
         "test runs: every measurement waits for a quiet moment, is repeated if other processes used more "
         f"than {CLEAN_THRESHOLD_CORES} cores meanwhile (the least disturbed attempt is kept), and the "
         "table shows how much they used.",
