@@ -32,8 +32,9 @@ What it does, in order:
    records CPU used per process group and what the database backends were waiting on.
    Then, in the same run: a batch of 100 questions against one question (one connection,
    alternating), the same load without ``CONN_HEALTH_CHECKS``, a bare WSGI app (``bench/bare_wsgi.py``)
-   under the same gunicorn settings, and with ``--baseline REF`` the code of that commit beside the
-   current code, measured alternately.
+   under the same gunicorn settings, with ``--baseline REF`` the code of that commit beside the
+   current code, and with ``--compare-workers 2,3`` the current code under other numbers of workers,
+   each measured alternately.
 5. Measures the floor: the same question as one indexed SQL query through psycopg, sequentially
    and at the same concurrency.
 6. Profiles one decision in-process (queries and time per phase of the request).
@@ -183,6 +184,7 @@ class Results:
     code: dict = field(default_factory=dict)
     batch: dict = field(default_factory=dict)
     baseline: dict = field(default_factory=dict)
+    workers: dict = field(default_factory=dict)
 
 
 # --- small helpers --------------------------------------------------------------------------------
@@ -1206,6 +1208,10 @@ def measure_batch(
     return result
 
 
+# Rounds of each server when servers are measured alternately.
+ROUNDS = 3
+
+
 def compare_with_baseline(
     args, env, workdir: Path, requests_file: Path, n: int, seconds: int, db: str
 ) -> dict:
@@ -1236,34 +1242,61 @@ def compare_with_baseline(
         "baseline": Gunicorn(env, args, workdir, name="baseline", code_dir=code_dir),
         "current": Gunicorn(env, args, workdir, name="current"),
     }
+    result = {"ref": args.baseline, "commit": commit, "connections": n, "rounds": ROUNDS, "seconds": seconds}
+    result.update(measure_alternately(servers, requests_file, n, seconds, db))
+    log(f"baseline {commit} vs current: {json.dumps(result, default=str)}")
+    return result
+
+
+def compare_workers(args, env, workdir: Path, requests_file: Path, n: int, seconds: int, db: str) -> dict:
+    """The current code under ``--workers`` and under each count of ``--compare-workers``, measured
+    alternately as ``compare_with_baseline`` measures code: a setting compared on a machine whose
+    speed drifts from one minute to the next."""
+    counts = [args.workers, *(count for count in args.compare_workers if count != args.workers)]
+    servers = {
+        count: Gunicorn(
+            env, argparse.Namespace(**{**vars(args), "workers": count}), workdir, name=f"workers-{count}"
+        )
+        for count in counts
+    }
+    result = {"connections": n, "rounds": ROUNDS, "seconds": seconds, "default": args.workers}
+    result["by_workers"] = measure_alternately(servers, requests_file, n, seconds, db)
+    log(f"worker counts side by side: {json.dumps(result, default=str)}")
+    return result
+
+
+def measure_alternately(servers: dict, requests_file: Path, n: int, seconds: int, db: str) -> dict:
+    """Each server in turn for ``seconds`` at ``n`` connections, ``ROUNDS`` times over; per server:
+    decisions/s, server CPU per decision, the load generator's CPU per request (how fast the machine
+    was meanwhile), the median p99 and other processes' cores."""
     totals = {name: {"requests": 0, "seconds": 0.0, "cpu": defaultdict(float), "p99": []} for name in servers}
     try:
         for server in servers.values():
             server.start()
             run_wrk(server, requests_file, n, 3, db, measure=False)  # warm-up
-        for _ in range(3):
+        for _ in range(ROUNDS):
             for name, server in servers.items():
                 run = run_wrk(server, requests_file, n, seconds, db)
                 totals[name]["requests"] += run["requests"]
                 totals[name]["seconds"] += run["duration_s"]
                 totals[name]["p99"].append(run["p99_ms"])
-                for group in ("gunicorn", "postgres", "redis", "other processes"):
+                for group in ("gunicorn", "postgres", "redis", "load generator", "other processes"):
                     totals[name]["cpu"][group] += run["cpu"].get(group, 0.0)
     finally:
         for server in servers.values():
             server.stop()
-    result = {"ref": args.baseline, "commit": commit, "connections": n, "rounds": 3, "seconds": seconds}
-    for name, total in totals.items():
-        result[name] = {
+    return {
+        name: {
             "rate": total["requests"] / total["seconds"],
             "cpu_ms": sum(total["cpu"][g] for g in ("gunicorn", "postgres", "redis"))
             / total["requests"]
             * 1000,
-            "p99_ms": sorted(total["p99"])[1],
+            "load_generator_cpu_ms": total["cpu"]["load generator"] / total["requests"] * 1000,
+            "p99_ms": sorted(total["p99"])[len(total["p99"]) // 2],
             "other_cores": total["cpu"]["other processes"] / total["seconds"],
         }
-    log(f"baseline {commit} vs current: {json.dumps(result, default=str)}")
-    return result
+        for name, total in totals.items()
+    }
 
 
 # --- the raw-SQL floor --------------------------------------------------------------------------
@@ -1785,6 +1818,25 @@ def render_markdown(results: Results) -> str:
             f"server CPU per decision (other processes used {old['other_cores']:.2f} and "
             f"{new['other_cores']:.2f} cores meanwhile).",
         ]
+    if results.workers:
+        w = results.workers
+        lines += [
+            "",
+            f"**Worker counts, side by side.** The current code under gunicorn with each number of "
+            f"`{results.server['worker_class']}` workers, measured alternately ({w['rounds']} rounds of "
+            f"{w['seconds']} s each at c={w['connections']}). The load generator's CPU per request shows how "
+            "fast the machine was meanwhile: it does the same work whatever the server.",
+            "",
+            "| workers | decisions/s | median p99 ms | server CPU ms/decision | load generator CPU ms/request "
+            "| other processes, cores |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for count, run in w["by_workers"].items():
+            default = " (default)" if count == w["default"] else ""
+            lines.append(
+                f"| {count}{default} | {run['rate']:,.0f} | {run['p99_ms']:.1f} | {run['cpu_ms']:.2f} | "
+                f"{run['load_generator_cpu_ms']:.3f} | {run['other_cores']:.2f} |"
+            )
     if "cN_no_health" in results.http:
         no_health = results.http["cN_no_health"]
         lines += [
@@ -1901,6 +1953,14 @@ def parse_args() -> argparse.Namespace:
         metavar="REF",
         help="also serve the code of this git commit (e.g. the one before a change) and measure it "
         "alternately with the current code at --connections, so both see the same machine",
+    )
+    parser.add_argument(
+        "--compare-workers",
+        metavar="N,N",
+        type=lambda value: [int(part) for part in value.split(",")],
+        default=[],
+        help="also serve the current code under these numbers of workers (e.g. 2,3) and measure them "
+        "alternately with --workers at --connections, so all see the same machine",
     )
     return parser.parse_args()
 
@@ -2022,6 +2082,8 @@ def main() -> None:
 
         if args.baseline:
             results.baseline = compare_with_baseline(args, env, workdir, requests_file, n, short, db)
+        if args.compare_workers:
+            results.workers = compare_workers(args, env, workdir, requests_file, n, short, db)
 
         results.floor["c1"] = measure_cleanly("SQL c=1", lambda: run_floor(db, questions, 1, short), args)
         results.floor["cN"] = measure_cleanly(f"SQL c={n}", lambda: run_floor(db, questions, n, short), args)
